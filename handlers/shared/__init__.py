@@ -1,0 +1,1 @@
+"""Code shared by every Lambda function: the task contract, settings, errors, observability."""
