@@ -1,0 +1,53 @@
+# The two commands a new user needs: `make run` (the whole system, locally) and `make test`.
+# Everything else bootstraps from pyproject.toml into .venv on first use.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+STACK  ?= FaultTolerantBackend
+
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help venv run test lint format synth deploy destroy reliability audit clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@command -v node >/dev/null || { echo "Node.js is required (CDK synthesizes through it)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP) ## create .venv with every dependency
+
+run: $(STAMP) ## run the whole system locally (API on :3000, AWS endpoint on :4566)
+	$(BIN)/ftb local
+
+test: $(STAMP) ## unit, integration, infrastructure and end-to-end tests
+	$(BIN)/pytest
+
+lint: $(STAMP) ## ruff and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy handlers infra ftb
+
+format: $(STAMP) ## apply ruff's formatting and fixes
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+synth: $(STAMP) ## synthesize the CloudFormation template into cdk.out/
+	$(BIN)/python -m infra.app
+
+deploy: $(STAMP) ## deploy to the AWS account of your credentials (cdk bootstrap + deploy)
+	npx --yes aws-cdk@2 bootstrap $(CDK_ARGS)
+	npx --yes aws-cdk@2 deploy $(STACK) --require-approval never --outputs-file cdk-outputs.json $(CDK_ARGS)
+
+destroy: $(STAMP) ## delete the deployed stack
+	npx --yes aws-cdk@2 destroy $(STACK) $(CDK_ARGS)
+
+clean: ## remove caches and build output (keeps .venv)
+	rm -rf cdk.out .ftb .pytest_cache .mypy_cache .ruff_cache
