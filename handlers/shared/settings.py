@@ -42,6 +42,12 @@ class ProcessingSettings(_EnvSettings):
     failure_seed: str | None = Field(alias="FAILURE_SEED", default=None)
 
 
+class MonitorSettings(_EnvSettings):
+    """monitor-dlq: marks intake dead letters on the task record."""
+
+    tasks_table_name: str = Field(alias="TASKS_TABLE_NAME", min_length=1)
+
+
 @lru_cache(maxsize=1)
 def api_settings() -> ApiSettings:
     return ApiSettings.model_validate(dict(os.environ))
@@ -58,7 +64,12 @@ def processing_settings() -> ProcessingSettings:
     return ProcessingSettings.model_validate(env)
 
 
+@lru_cache(maxsize=1)
+def monitor_settings() -> MonitorSettings:
+    return MonitorSettings.model_validate(dict(os.environ))
+
+
 def clear_caches() -> None:
     """Forget parsed settings (tests change the environment between cases)."""
-    for cached in (api_settings, starter_settings, processing_settings):
+    for cached in (api_settings, starter_settings, processing_settings, monitor_settings):
         cached.cache_clear()
