@@ -1,0 +1,1 @@
+"""ftb: the command line of the fault-tolerant task backend (`ftb local` and operator commands)."""

@@ -1,0 +1,233 @@
+"""The local AWS endpoint: moto's server plus the Lambda Invoke API of the local runtime.
+
+One threaded HTTP server, one port (4566 by default, like LocalStack, so `--endpoint-url`
+habits carry over). Requests for Lambda's function API (Invoke, GetFunction, ListFunctions)
+go to the `LambdaRuntime`; everything else (SQS, Step Functions, DynamoDB, CloudWatch Logs,
+...) to moto's server application, in this process.
+
+moto's Step Functions engine runs the real ASL when `execute_state_machine` is on. Its
+`lambda:invoke` and `sqs:sendMessage` tasks call back to http://localhost:$MOTO_PORT with
+boto3, so MOTO_PORT must name this server before any execution starts; those callbacks
+arrive here like any client's (the server is threaded: an execution thread waiting for a
+function does not block anyone).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import sys
+import threading
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.wrappers import Request, Response
+
+from ftb.lambda_runtime import (
+    DEFAULT_ACCOUNT_ID,
+    LATEST,
+    FunctionSpec,
+    LambdaRuntime,
+    LambdaServiceError,
+    ResourceNotFoundError,
+)
+
+_FUNCTIONS = re.compile(r"^/2015-03-31/functions/?$")
+_FUNCTION = re.compile(
+    r"^/2015-03-31/functions/(?P<name>[^/]+?)(?P<what>/invocations|/configuration)?/?$"
+)
+_CREDENTIAL_SERVICE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/(?P<service>[^/]+)/")
+_ENDPOINTS_STARTED: list[AwsEndpoint] = []
+
+
+def enable_step_functions_execution() -> None:
+    """Make moto's Step Functions run state machines (its parser backend), process-wide."""
+    from moto.core.config import default_user_config
+
+    # Replace the section (not mutate it): mock_aws restores a shallow copy of this dict.
+    default_user_config["stepfunctions"] = {"execute_state_machine": True}
+
+
+class AwsEndpoint:
+    def __init__(
+        self, runtime: LambdaRuntime | None, host: str = "127.0.0.1", port: int = 4566
+    ) -> None:
+        self.runtime = runtime
+        self.host = host
+        self.port = port
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self._moto: Any = None
+
+    @property
+    def url(self) -> str:
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0", "::") else self.host
+        return f"http://{host}:{self.port}"
+
+    def start(self) -> None:
+        """Bind (port 0: a free port), then serve in a background thread; ready on return."""
+        if self._server is not None:
+            return
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+
+        class _RequestHandler(MotoRequestHandler):
+            def log_request(self, *args: Any, **kwargs: Any) -> None:
+                pass  # one line per request would drown the functions' own logs
+
+        enable_step_functions_execution()
+        self._moto = DomainDispatcherApplication(create_backend_app)
+        self._server = make_server(
+            self.host, self.port, self._wsgi, threaded=True, request_handler=_RequestHandler
+        )
+        self.port = self._server.server_port
+        # moto's workflow engine reads MOTO_PORT at each callback: set it before it can run.
+        if _ENDPOINTS_STARTED:
+            print(
+                "[ftb] warning: a second AwsEndpoint in this process; moto's Step Functions "
+                f"will call back to the newest one (port {self.port})",
+                file=sys.stderr,
+            )
+        os.environ["MOTO_PORT"] = str(self.port)
+        _ENDPOINTS_STARTED.append(self)
+        if self.runtime is not None:
+            self.runtime.endpoint_url = self.url
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name=f"aws-endpoint-{self.port}", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving and free the port (the runtime is its owner's to shut down)."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if self in _ENDPOINTS_STARTED:
+            _ENDPOINTS_STARTED.remove(self)
+
+    # -- WSGI -----------------------------------------------------------------------------
+
+    def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if (
+            self.runtime is not None
+            and path.startswith("/2015-03-31/functions")
+            and (_signed_for(environ) in (None, "lambda"))
+        ):
+            response = self._lambda(Request(environ))
+            if response is not None:
+                return response(environ, start_response)  # type: ignore[no-any-return]
+        return self._moto(environ, start_response)  # type: ignore[no-any-return]
+
+    def _lambda(self, request: Request) -> Response | None:
+        """Lambda's function API for the runtime's functions; None: let moto answer."""
+        assert self.runtime is not None
+        runtime = self.runtime
+        try:
+            if _FUNCTIONS.match(request.path):
+                if request.method != "GET":
+                    return None
+                return _json(
+                    200, {"Functions": [self._configuration(s) for s in runtime.functions()]}
+                )
+            match = _FUNCTION.match(request.path)
+            if match is None:
+                return None
+            name = match["name"]
+            if request.args.get("Qualifier"):
+                name = f"{name}:{request.args['Qualifier']}"
+            what = match["what"]
+            if what == "/invocations" and request.method == "POST":
+                return self._invoke(request, name)
+            if what is None and request.method == "GET":
+                spec = runtime.get(name)
+                document: dict[str, Any] = {
+                    "Configuration": self._configuration(spec),
+                    "Code": {"RepositoryType": "Local", "Location": spec.code_dir.as_uri()},
+                }
+                if spec.reserved_concurrency is not None:
+                    document["Concurrency"] = {
+                        "ReservedConcurrentExecutions": spec.reserved_concurrency
+                    }
+                return _json(200, document)
+            if what == "/configuration" and request.method == "GET":
+                return _json(200, self._configuration(runtime.get(name)))
+            return None
+        except LambdaServiceError as error:
+            return _service_error(error)
+
+    def _invoke(self, request: Request, name: str) -> Response:
+        assert self.runtime is not None
+        invocation_type = request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
+        result = self.runtime.invoke(
+            name,
+            request.get_data(),
+            invocation_type=invocation_type,
+            client_context=request.headers.get("X-Amz-Client-Context"),
+        )
+        headers = {
+            "Content-Type": "application/json",
+            "X-Amzn-RequestId": str(uuid.uuid4()),
+            "X-Amz-Executed-Version": result.executed_version,
+        }
+        if result.function_error:
+            headers["X-Amz-Function-Error"] = result.function_error
+        if request.headers.get("X-Amz-Log-Type") == "Tail" and invocation_type == "RequestResponse":
+            # The log tail is not collected per invocation; an empty tail keeps clients happy.
+            headers["X-Amz-Log-Result"] = base64.b64encode(b"").decode("ascii")
+        return Response(result.payload, status=result.status_code, headers=headers)
+
+    def _configuration(self, spec: FunctionSpec) -> dict[str, Any]:
+        runtime = self.runtime
+        assert runtime is not None
+        return {
+            "FunctionName": spec.name,
+            "FunctionArn": spec.arn,
+            "Runtime": f"python{sys.version_info[0]}.{sys.version_info[1]}",
+            "Role": f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/{spec.name}-local",
+            "Handler": spec.handler,
+            "CodeSize": 0,
+            "Timeout": int(spec.timeout_seconds)
+            if float(spec.timeout_seconds).is_integer()
+            else spec.timeout_seconds,
+            "MemorySize": spec.memory_mb,
+            "Version": LATEST,
+            "Environment": {"Variables": dict(spec.environment)},
+            "PackageType": "Zip",
+            "State": "Active",
+            "LastUpdateStatus": "Successful",
+            "Architectures": ["x86_64" if os.uname().machine == "x86_64" else "arm64"],
+            "LoggingConfig": {"LogFormat": "Text", "LogGroup": spec.log_group_name},
+        }
+
+
+def _signed_for(environ: dict[str, Any]) -> str | None:
+    """The service a SigV4-signed request was signed for (None when unsigned)."""
+    match = _CREDENTIAL_SERVICE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    return match["service"] if match else None
+
+
+def _json(status: int, document: Any) -> Response:
+    return Response(json.dumps(document), status=status, content_type="application/json")
+
+
+def _service_error(error: LambdaServiceError) -> Response:
+    # Lambda's error shape: the code in x-amzn-ErrorType (botocore reads it from there).
+    kind = "User" if error.status_code < 500 else "Service"
+    response = _json(error.status_code, {"Type": kind, "message": error.message})
+    response.headers["x-amzn-ErrorType"] = error.error_type
+    response.headers["X-Amzn-RequestId"] = str(uuid.uuid4())
+    if isinstance(error, ResourceNotFoundError):
+        response.headers["x-amzn-ErrorType"] = "ResourceNotFoundException"
+    return response

@@ -1,0 +1,778 @@
+"""The local Lambda runtime: each function's handler in worker processes of its own.
+
+What it emulates, and how (see docs/decisions.md):
+- an execution environment = one `ftb/lambda_worker.py` process with exactly the function's
+  template environment plus the variables Lambda itself sets, `LAMBDA_TASK_ROOT` first on
+  `sys.path`; warm between invocations (idle workers are reused, newest first);
+- concurrency: reserved concurrency when the function has one (beyond it a synchronous
+  invocation is throttled with TooManyRequestsException, as on Lambda), else
+  `max_concurrency_default` workers (a limit of this machine, not of AWS: callers wait);
+- the timeout, enforced by killing the worker, reported as Lambda reports it
+  (`Sandbox.Timedout`, "Task timed out after 3.00 seconds");
+- a worker that dies (os._exit, a signal) is reported as `Runtime.ExitError` and replaced;
+- logs: START/END/REPORT and the function's stdout/stderr, to log group /aws/lambda/<name>
+  (a stream per worker) in the local endpoint's CloudWatch Logs, and to the terminal.
+Not emulated: versions and aliases (only $LATEST), the async invocation retries and
+destinations, memory limits (reported, not enforced).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from ftb import lambda_worker
+from ftb._cloudwatch_logs import LogShipper
+
+WORKER_SCRIPT = Path(lambda_worker.__file__).resolve()
+DEFAULT_ACCOUNT_ID = "123456789012"
+# Lambda's limits for a synchronous request and response payload.
+MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
+# Lambda gives a function's initialisation (imports) 10 s of its own, outside its timeout.
+INIT_TIMEOUT_SECONDS = 10.0
+# How long a caller waits for a free worker when the function has no reserved concurrency.
+DEFAULT_QUEUE_WAIT_SECONDS = 900.0
+# How long an asynchronous event waits for a free worker (Lambda keeps events up to 6 hours).
+EVENT_QUEUE_WAIT_SECONDS = 6 * 3600.0
+LATEST = "$LATEST"
+_PYTHON_VERSION = f"{sys.version_info[0]}.{sys.version_info[1]}"
+
+Echo = Callable[[str, str], None]
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    name: str  # the function name (physical)
+    arn: str
+    code_dir: Path  # the asset directory (like /var/task)
+    handler: str  # "module.function"
+    environment: dict[str, str]  # the template's variables only
+    timeout_seconds: float = 3
+    memory_mb: int = 128
+    reserved_concurrency: int | None = None
+    log_group: str | None = None  # default /aws/lambda/<name>
+
+    @property
+    def log_group_name(self) -> str:
+        return self.log_group or f"/aws/lambda/{self.name}"
+
+
+@dataclass(frozen=True)
+class InvokeResult:
+    status_code: int  # 200 for RequestResponse, 202 for Event, 204 for DryRun
+    payload: bytes
+    function_error: str | None  # "Unhandled" like Lambda, else None
+    executed_version: str = LATEST
+
+    def error_document(self) -> dict[str, Any] | None:
+        """The {"errorType", "errorMessage", ...} of a function error, else None."""
+        if self.function_error is None:
+            return None
+        return json.loads(self.payload)  # type: ignore[no-any-return]
+
+
+class LambdaServiceError(Exception):
+    """An error of the Lambda service itself (not of the function): an HTTP error answer."""
+
+    status_code = 500
+    error_type = "ServiceException"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ResourceNotFoundError(LambdaServiceError):
+    status_code = 404
+    error_type = "ResourceNotFoundException"
+
+
+class TooManyRequestsError(LambdaServiceError):
+    status_code = 429
+    error_type = "TooManyRequestsException"
+
+
+class InvalidRequestContentError(LambdaServiceError):
+    status_code = 400
+    error_type = "InvalidRequestContentException"
+
+
+class InvalidParameterValueError(LambdaServiceError):
+    status_code = 400
+    error_type = "InvalidParameterValueException"
+
+
+class RequestTooLargeError(LambdaServiceError):
+    status_code = 413
+    error_type = "RequestTooLargeException"
+
+
+class RuntimeStoppedError(LambdaServiceError):
+    status_code = 503
+    error_type = "ServiceException"
+
+
+class InvokeFaults(Protocol):
+    """Fault injection: consulted around every invocation (synchronous or not).
+
+    `before_invoke` may answer instead of the function (return a result, or raise a
+    LambdaServiceError such as TooManyRequestsError); `after_invoke` may replace the result.
+    """
+
+    def before_invoke(self, spec: FunctionSpec, payload: bytes) -> InvokeResult | None: ...
+
+    def after_invoke(
+        self, spec: FunctionSpec, payload: bytes, result: InvokeResult
+    ) -> InvokeResult: ...
+
+
+def function_error(document: dict[str, Any]) -> InvokeResult:
+    return InvokeResult(200, json.dumps(document).encode("utf-8"), "Unhandled")
+
+
+def default_echo(function_name: str, line: str) -> None:
+    with _ECHO_LOCK:
+        for part in line.split("\r"):
+            print(f"[{function_name}] {part}", flush=True)
+
+
+_ECHO_LOCK = threading.Lock()
+
+
+def log_stream_name() -> str:
+    """A stream name like Lambda's: 2024/01/31/[$LATEST]<32 hex digits>."""
+    return f"{datetime.now(UTC):%Y/%m/%d}/[{LATEST}]{uuid.uuid4().hex}"
+
+
+def _utc_stamp() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _exit_description(returncode: int | None) -> str:
+    # Lambda's runtime (written in Go) words it as "exit status 1" / "signal: killed".
+    if returncode is None:
+        return "signal: killed"
+    if returncode < 0:
+        try:
+            name = signal.strsignal(-returncode) or f"signal {-returncode}"
+        except ValueError:
+            name = f"signal {-returncode}"
+        return f"signal: {name.lower()}"
+    return f"exit status {returncode}"
+
+
+class _Outcome:
+    """What happened to one invocation inside a worker."""
+
+    def __init__(self, kind: str, document: dict[str, Any] | None = None, payload: str = ""):
+        self.kind = kind  # result | error | timeout | crash
+        self.document = document
+        self.payload = payload
+
+
+class _Worker:
+    """One execution environment (a worker process) of one function."""
+
+    def __init__(self, spec: FunctionSpec, env: dict[str, str], emit: Callable[[str], None]):
+        self.spec = spec
+        self.stream = env["AWS_LAMBDA_LOG_STREAM_NAME"]
+        self._emit = emit
+        request_read, self._request_fd = os.pipe()
+        self._response_fd, response_write = os.pipe()
+        try:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-u",  # unbuffered: log lines reach the log as they are written
+                    "-B",  # do not write __pycache__ into the code directory
+                    str(WORKER_SCRIPT),
+                    str(request_read),
+                    str(response_write),
+                    str(os.getpid()),
+                ],
+                env=env,
+                cwd=spec.code_dir,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                pass_fds=(request_read, response_write),
+                # Its own process group: Ctrl-C in the terminal reaches `ftb local`, which
+                # then stops the workers; and a kill takes the function's children too.
+                start_new_session=True,
+            )
+        finally:
+            os.close(request_read)
+            os.close(response_write)
+        self._reader = threading.Thread(
+            target=self._read_output, name=f"log-{spec.name}-{self.process.pid}", daemon=True
+        )
+        self._reader.start()
+        self.started = time.monotonic()
+        self.invocations = 0
+
+    def _read_output(self) -> None:
+        stdout = self.process.stdout
+        assert stdout is not None
+        for raw in iter(stdout.readline, b""):
+            line = raw.decode("utf-8", errors="replace").rstrip("\n")
+            self._emit(line)
+        stdout.close()
+
+    def wait_ready(self, timeout: float) -> _Outcome | None:
+        """None when ready; else why not (initError document, crash or timeout)."""
+        try:
+            message = self._read_frame(time.monotonic() + timeout)
+        except TimeoutError:
+            return _Outcome("timeout")
+        if message is None:
+            return _Outcome("crash")
+        if message.get("type") == "initError":
+            return _Outcome("initError", message["error"])
+        return None
+
+    def invoke(
+        self, request_id: str, arn: str, payload: str, client_context: str | None
+    ) -> _Outcome:
+        timeout = self.spec.timeout_seconds
+        request = {
+            "type": "invoke",
+            "requestId": request_id,
+            "invokedFunctionArn": arn,
+            "payload": payload,
+            "deadlineMs": int((time.time() + timeout) * 1000),
+            "clientContext": client_context,
+        }
+        self.invocations += 1
+        try:
+            lambda_worker.write_frame(self._request_fd, request)
+            message = self._read_frame(time.monotonic() + timeout)
+        except TimeoutError:
+            return _Outcome("timeout")
+        except OSError:  # EPIPE: the worker is gone
+            return _Outcome("crash")
+        if message is None:
+            return _Outcome("crash")
+        if message["type"] == "error":
+            return _Outcome("error", message["error"])
+        return _Outcome("result", payload=message["payload"])
+
+    def _read_frame(self, deadline: float) -> dict[str, Any] | None:
+        header = self._read_exactly(lambda_worker._HEADER.size, deadline)
+        if header is None:
+            return None
+        (size,) = lambda_worker._HEADER.unpack(header)
+        body = self._read_exactly(size, deadline)
+        return None if body is None else json.loads(body)
+
+    def _read_exactly(self, size: int, deadline: float) -> bytes | None:
+        data = bytearray()
+        while len(data) < size:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            readable, _, _ = select.select([self._response_fd], [], [], remaining)
+            if not readable:
+                raise TimeoutError
+            chunk = os.read(self._response_fd, min(size - len(data), 1 << 20))
+            if not chunk:
+                return None
+            data.extend(chunk)
+        return bytes(data)
+
+    def kill(self) -> int | None:
+        """Kill the worker (and anything it started); wait until its output is shipped."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        try:
+            returncode = self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            returncode = None
+        self.close()
+        return returncode
+
+    def wait_exit(self, timeout: float = 2.0) -> int | None:
+        """The exit status of a worker that is ending by itself (after a crash)."""
+        try:
+            returncode: int | None = self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            returncode = None
+        if returncode is None:
+            self.kill()
+            return None
+        # Its process group may hold children that still write to the log pipe.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.close()
+        return returncode
+
+    def close(self) -> None:
+        self._reader.join(timeout=2)
+        for fd in (self._request_fd, self._response_fd):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._request_fd = self._response_fd = -1
+
+
+class _Pool:
+    """The workers of one function and its concurrency limit."""
+
+    def __init__(self, spec: FunctionSpec, limit: int) -> None:
+        self.spec = spec
+        self.limit = limit
+        self.idle: list[_Worker] = []
+        self.workers: set[_Worker] = set()
+        self.in_use = 0  # slots taken: invocations running or workers starting
+        self.closed = False
+        self.condition = threading.Condition()
+
+    def acquire(self, wait_seconds: float) -> tuple[bool, _Worker | None]:
+        """Take a slot: (True, an idle worker) or (True, None: start one); (False, None) when
+        the limit is reached and no slot frees up within `wait_seconds`."""
+        deadline = time.monotonic() + wait_seconds
+        with self.condition:
+            while True:
+                if self.closed:
+                    raise RuntimeStoppedError("The local Lambda runtime is shutting down.")
+                if self.idle:
+                    self.in_use += 1
+                    return True, self.idle.pop()  # the most recently used: the warmest
+                if self.in_use < self.limit:
+                    self.in_use += 1
+                    return True, None
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False, None
+                self.condition.wait(remaining)
+
+    def release(self, worker: _Worker | None, keep: bool) -> None:
+        with self.condition:
+            self.in_use -= 1
+            if worker is not None:
+                if keep and not self.closed:
+                    self.idle.append(worker)
+                else:
+                    self.workers.discard(worker)
+            self.condition.notify()
+
+    def close(self) -> list[_Worker]:
+        with self.condition:
+            self.closed = True
+            workers = list(self.workers)
+            self.workers.clear()
+            self.idle.clear()
+            self.condition.notify_all()
+        return workers
+
+
+@dataclass
+class _Stats:
+    cold_starts: int = 0
+    invocations: int = 0
+    by_function: dict[str, int] = field(default_factory=dict)
+
+
+class LambdaRuntime:
+    """Runs registered functions; `AwsEndpoint` serves their Invoke API."""
+
+    def __init__(
+        self,
+        endpoint_url: str,
+        region: str = "us-east-1",
+        *,
+        max_concurrency_default: int = 4,
+        echo: Echo | None = None,
+        faults: InvokeFaults | None = None,
+        ship_logs: bool = True,
+    ) -> None:
+        self._endpoint_url = endpoint_url
+        self.region = region
+        self.max_concurrency_default = max_concurrency_default
+        self.echo: Echo = echo or default_echo
+        self.faults = faults
+        self._functions: dict[str, FunctionSpec] = {}
+        self._pools: dict[str, _Pool] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+        self._background: set[threading.Thread] = set()
+        self.stats = _Stats()
+        self._logs = LogShipper(lambda: self._endpoint_url, region) if ship_logs else None
+
+    # -- configuration ------------------------------------------------------------------
+
+    @property
+    def endpoint_url(self) -> str:
+        return self._endpoint_url
+
+    @endpoint_url.setter
+    def endpoint_url(self, url: str) -> None:
+        """Where functions (and the log shipper) send their AWS calls; new workers only."""
+        self._endpoint_url = url
+
+    def register(self, spec: FunctionSpec) -> None:
+        """Add a function, or replace it (its running workers finish; idle ones are ended)."""
+        limit = (
+            spec.reserved_concurrency
+            if spec.reserved_concurrency is not None
+            else self.max_concurrency_default
+        )
+        with self._lock:
+            if self._closed:
+                raise RuntimeStoppedError("The local Lambda runtime is shut down.")
+            previous = self._pools.get(spec.name)
+            self._functions[spec.name] = spec
+            self._pools[spec.name] = _Pool(spec, limit)
+        if previous is not None:
+            for worker in previous.close():
+                worker.kill()
+
+    def functions(self) -> list[FunctionSpec]:
+        with self._lock:
+            return list(self._functions.values())
+
+    def get(self, name_or_arn: str) -> FunctionSpec:
+        """The function a name, a partial ARN or an ARN (optionally `:$LATEST`) designates."""
+        return self._resolve(name_or_arn)[0]
+
+    def _resolve(self, name_or_arn: str) -> tuple[FunctionSpec, _Pool]:
+        name, qualifier = _parse_function_name(name_or_arn)
+        with self._lock:
+            spec = self._functions.get(name)
+            pool = self._pools.get(name)
+        if spec is None or pool is None or qualifier not in (None, LATEST):
+            arn = name_or_arn
+            if not name_or_arn.startswith("arn:"):
+                arn = f"arn:aws:lambda:{self.region}:{DEFAULT_ACCOUNT_ID}:function:{name}"
+                if qualifier:
+                    arn += f":{qualifier}"
+            raise ResourceNotFoundError(f"Function not found: {arn}")
+        return spec, pool
+
+    # -- invocation ---------------------------------------------------------------------
+
+    def invoke(
+        self,
+        name_or_arn: str,
+        payload: bytes,
+        invocation_type: str = "RequestResponse",
+        client_context: str | None = None,
+    ) -> InvokeResult:
+        """Invoke like Lambda's Invoke API. Blocking for RequestResponse; Event answers 202
+        at once and runs in the background. Service errors raise LambdaServiceError."""
+        if self._closed:
+            raise RuntimeStoppedError("The local Lambda runtime is shut down.")
+        spec, pool = self._resolve(name_or_arn)
+        text = _payload_text(payload)
+        arn = spec.arn
+        if invocation_type == "DryRun":
+            return InvokeResult(204, b"", None)
+        if invocation_type == "Event":
+            thread = threading.Thread(
+                target=self._invoke_event,
+                args=(spec, pool, arn, payload, text, client_context),
+                name=f"event-{spec.name}",
+                daemon=True,
+            )
+            with self._lock:
+                self._background.add(thread)
+            thread.start()
+            return InvokeResult(202, b"", None)
+        if invocation_type != "RequestResponse":
+            raise InvalidParameterValueError(
+                f"1 validation error detected: Value '{invocation_type}' at 'invocationType' "
+                "failed to satisfy constraint: Member must satisfy enum value set: "
+                "[Event, RequestResponse, DryRun]"
+            )
+        # Reserved concurrency is a hard limit on Lambda (429); otherwise the limit is this
+        # machine's, so callers queue for a worker instead of seeing throttles AWS would not.
+        wait = 0.0 if spec.reserved_concurrency is not None else DEFAULT_QUEUE_WAIT_SECONDS
+        return self._invoke(spec, pool, arn, payload, text, client_context, wait)
+
+    def _invoke_event(
+        self,
+        spec: FunctionSpec,
+        pool: _Pool,
+        arn: str,
+        payload: bytes,
+        text: str,
+        client_context: str | None,
+    ) -> None:
+        try:
+            # Lambda queues asynchronous events; they wait for capacity, never throttled.
+            self._invoke(spec, pool, arn, payload, text, client_context, EVENT_QUEUE_WAIT_SECONDS)
+        except LambdaServiceError:
+            pass
+        finally:
+            with self._lock:
+                self._background.discard(threading.current_thread())
+
+    def _invoke(
+        self,
+        spec: FunctionSpec,
+        pool: _Pool,
+        arn: str,
+        payload: bytes,
+        text: str,
+        client_context: str | None,
+        wait_seconds: float,
+    ) -> InvokeResult:
+        faults = self.faults
+        if faults is not None:
+            injected = faults.before_invoke(spec, payload)
+            if injected is not None:
+                return injected
+        result = self._run(spec, pool, arn, text, client_context, wait_seconds)
+        if faults is not None:
+            result = faults.after_invoke(spec, payload, result)
+        return result
+
+    def _run(
+        self,
+        spec: FunctionSpec,
+        pool: _Pool,
+        arn: str,
+        text: str,
+        client_context: str | None,
+        wait_seconds: float,
+    ) -> InvokeResult:
+        acquired, worker = pool.acquire(wait_seconds)
+        if not acquired:
+            raise TooManyRequestsError("Rate Exceeded.")
+        keep = False
+        request_id = str(uuid.uuid4())
+        try:
+            if worker is None:
+                worker, failure = self._start_worker(spec, pool, request_id)
+                if failure is not None:
+                    return failure
+            started = time.monotonic()
+            outcome = worker.invoke(request_id, arn, text, client_context)
+            with self._lock:
+                self.stats.invocations += 1
+                self.stats.by_function[spec.name] = self.stats.by_function.get(spec.name, 0) + 1
+            if outcome.kind == "result":
+                keep = True
+                body = outcome.payload.encode("utf-8")
+                if len(body) > MAX_PAYLOAD_BYTES:
+                    return function_error(
+                        {
+                            "errorMessage": "Response payload size exceeded maximum allowed "
+                            f"payload size ({MAX_PAYLOAD_BYTES} bytes).",
+                            "errorType": "Function.ResponseSizeTooLarge",
+                        }
+                    )
+                return InvokeResult(200, body, None)
+            if outcome.kind == "error":
+                keep = True
+                assert outcome.document is not None
+                return function_error(outcome.document)
+            elapsed_ms = (time.monotonic() - started) * 1000
+            if outcome.kind == "timeout":
+                worker.kill()
+                return self._timed_out(worker, request_id, elapsed_ms)
+            return self._crashed(worker, request_id, elapsed_ms, worker.wait_exit())
+        finally:
+            pool.release(worker, keep)
+
+    def _start_worker(
+        self, spec: FunctionSpec, pool: _Pool, request_id: str
+    ) -> tuple[_Worker, InvokeResult | None]:
+        """A new worker, initialised; with the invocation's result when initialisation failed
+        (then the worker is gone)."""
+        env = self._worker_environment(spec)
+        stream = env["AWS_LAMBDA_LOG_STREAM_NAME"]
+        worker = _Worker(spec, env, lambda line: self._log(spec, stream, line))
+        with pool.condition:
+            closed = pool.closed
+            pool.workers.add(worker)
+        if closed:
+            worker.kill()
+            raise RuntimeStoppedError("The local Lambda runtime is shutting down.")
+        with self._lock:
+            self.stats.cold_starts += 1
+        failure = worker.wait_ready(INIT_TIMEOUT_SECONDS + spec.timeout_seconds)
+        if failure is None:
+            return worker, None
+        # Lambda answers the invocation that met a failed init with the init's error, and
+        # initialises a fresh environment next time.
+        elapsed_ms = (time.monotonic() - worker.started) * 1000
+        if failure.kind == "timeout":
+            worker.kill()
+            return worker, self._timed_out(worker, request_id, elapsed_ms, start_line=True)
+        if failure.kind == "crash":
+            return worker, self._crashed(
+                worker, request_id, elapsed_ms, worker.wait_exit(), start_line=True
+            )
+        worker.wait_exit()
+        assert failure.document is not None
+        document = failure.document
+        self._log(spec, stream, f"START RequestId: {request_id} Version: {LATEST}")
+        self._finish_log(spec, worker, request_id, elapsed_ms, document["errorType"], "error")
+        return worker, function_error(document)
+
+    def _timed_out(
+        self, worker: _Worker, request_id: str, elapsed_ms: float, start_line: bool = False
+    ) -> InvokeResult:
+        spec = worker.spec
+        if start_line:
+            self._log(spec, worker.stream, f"START RequestId: {request_id} Version: {LATEST}")
+        seconds = f"{spec.timeout_seconds:.2f}"
+        self._log(
+            spec,
+            worker.stream,
+            f"{_utc_stamp()} {request_id} Task timed out after {seconds} seconds",
+        )
+        self._finish_log(spec, worker, request_id, elapsed_ms, None, "timeout")
+        return function_error(
+            {
+                "errorType": "Sandbox.Timedout",
+                "errorMessage": f"RequestId: {request_id} Error: Task timed out after "
+                f"{seconds} seconds",
+            }
+        )
+
+    def _crashed(
+        self,
+        worker: _Worker,
+        request_id: str,
+        elapsed_ms: float,
+        returncode: int | None,
+        start_line: bool = False,
+    ) -> InvokeResult:
+        spec = worker.spec
+        if start_line:
+            self._log(spec, worker.stream, f"START RequestId: {request_id} Version: {LATEST}")
+        message = (
+            f"RequestId: {request_id} Error: Runtime exited with error: "
+            f"{_exit_description(returncode)}"
+        )
+        self._log(spec, worker.stream, f"{message}\rRuntime.ExitError")
+        self._finish_log(spec, worker, request_id, elapsed_ms, "Runtime.ExitError", "error")
+        return function_error({"errorType": "Runtime.ExitError", "errorMessage": message})
+
+    def _finish_log(
+        self,
+        spec: FunctionSpec,
+        worker: _Worker,
+        request_id: str,
+        elapsed_ms: float,
+        error_type: str | None,
+        status: str,
+    ) -> None:
+        self._log(spec, worker.stream, f"END RequestId: {request_id}")
+        report = (
+            f"REPORT RequestId: {request_id}\tDuration: {elapsed_ms:.2f} ms\t"
+            f"Billed Duration: {max(int(elapsed_ms + 0.999), 1)} ms\t"
+            f"Memory Size: {spec.memory_mb} MB\tStatus: {status}"
+        )
+        if error_type:
+            report += f"\tError Type: {error_type}"
+        self._log(spec, worker.stream, report)
+
+    def _worker_environment(self, spec: FunctionSpec) -> dict[str, str]:
+        stream = log_stream_name()
+        env = dict(spec.environment)
+        # What Lambda sets itself (reserved: it wins over the template), plus what makes the
+        # function talk to the local endpoint and never to AWS.
+        env.update(
+            {
+                "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+                "LANG": "C.UTF-8",
+                "TZ": ":UTC",
+                "LAMBDA_TASK_ROOT": str(Path(spec.code_dir).resolve()),
+                "_HANDLER": spec.handler,
+                "AWS_EXECUTION_ENV": f"AWS_Lambda_python{_PYTHON_VERSION}",
+                "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
+                "AWS_LAMBDA_FUNCTION_VERSION": LATEST,
+                "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+                "AWS_LAMBDA_LOG_GROUP_NAME": spec.log_group_name,
+                "AWS_LAMBDA_LOG_STREAM_NAME": stream,
+                "AWS_REGION": self.region,
+                "AWS_DEFAULT_REGION": self.region,
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_SESSION_TOKEN": "testing",
+                "AWS_ENDPOINT_URL": self._endpoint_url,
+                # No user AWS configuration or instance metadata: nothing may reach AWS.
+                "AWS_CONFIG_FILE": os.devnull,
+                "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+                "AWS_EC2_METADATA_DISABLED": "true",
+                # There is no X-Ray daemon locally.
+                "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+                "POWERTOOLS_TRACE_DISABLED": "true",
+            }
+        )
+        return env
+
+    # -- logs -----------------------------------------------------------------------------
+
+    def _log(self, spec: FunctionSpec, stream: str, line: str) -> None:
+        with contextlib.suppress(Exception):  # a broken terminal must not break the function
+            self.echo(spec.name, line)
+        if self._logs is not None:
+            self._logs.put(spec.log_group_name, stream, line)
+
+    def flush_logs(self, timeout: float = 5.0) -> bool:
+        """Ship every log line written so far; True when done within the timeout."""
+        return True if self._logs is None else self._logs.flush(timeout)
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        """Kill every worker (no orphans) and ship the remaining log lines."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            pools = list(self._pools.values())
+        for pool in pools:
+            for worker in pool.close():
+                worker.kill()
+        with self._lock:
+            background = list(self._background)
+        for thread in background:
+            thread.join(timeout=2)
+        if self._logs is not None:
+            self._logs.close(timeout=3)
+
+
+def _parse_function_name(name_or_arn: str) -> tuple[str, str | None]:
+    """(name, qualifier) of `name`, `name:qualifier`, `account:function:name[:q]` or an ARN."""
+    parts = name_or_arn.split(":")
+    if name_or_arn.startswith("arn:") and len(parts) >= 7:
+        return parts[6], parts[7] if len(parts) > 7 else None
+    if len(parts) >= 3 and parts[1] == "function":
+        return parts[2], parts[3] if len(parts) > 3 else None
+    if len(parts) == 2:
+        return parts[0], parts[1]
+    return name_or_arn, None
+
+
+def _payload_text(payload: bytes) -> str:
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise RequestTooLargeError(
+            "Request must be smaller than 6291456 bytes for the InvokeFunction operation"
+        )
+    if not payload.strip():
+        return "{}"
+    try:
+        text = payload.decode("utf-8")
+        json.loads(text)
+    except (UnicodeDecodeError, ValueError) as error:
+        raise InvalidRequestContentError(
+            f"Could not parse request body into json: {error}"
+        ) from None
+    return text
