@@ -1,0 +1,151 @@
+"""The REST API: POST /tasks and GET /tasks/{taskId}, Lambda proxy integrations."""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra import names
+
+# The same rules as handlers/shared/models.py TaskSubmission (the handler stays the authority:
+# it also answers 413 and 415, which a schema cannot express).
+TASK_SUBMISSION_SCHEMA = apigw.JsonSchema(
+    schema=apigw.JsonSchemaVersion.DRAFT4,
+    title="TaskSubmission",
+    type=apigw.JsonSchemaType.OBJECT,
+    required=["taskId", "payload"],
+    additional_properties=False,
+    properties={
+        "taskId": apigw.JsonSchema(
+            type=apigw.JsonSchemaType.STRING,
+            min_length=1,
+            max_length=80,
+            pattern=r"^[A-Za-z0-9_-]{1,80}$",
+            description="1-80 characters of A-Z a-z 0-9 _ -; becomes the execution name.",
+        ),
+        "payload": apigw.JsonSchema(type=apigw.JsonSchemaType.OBJECT, description="A JSON object."),
+    },
+)
+
+# One JSON object per request; the validation error says why API Gateway rejected a body.
+ACCESS_LOG_FORMAT = {
+    "requestId": "$context.requestId",
+    "extendedRequestId": "$context.extendedRequestId",
+    "ip": "$context.identity.sourceIp",
+    "requestTime": "$context.requestTime",
+    "httpMethod": "$context.httpMethod",
+    "resourcePath": "$context.resourcePath",
+    "path": "$context.path",
+    "status": "$context.status",
+    "protocol": "$context.protocol",
+    "responseLength": "$context.responseLength",
+    "responseLatency": "$context.responseLatency",
+    "integrationLatency": "$context.integration.latency",
+    "integrationStatus": "$context.integration.status",
+    "errorMessage": "$context.error.message",
+    "validationError": "$context.error.validationErrorString",
+    "xrayTraceId": "$context.xrayTraceId",
+}
+
+# A gateway response is plain substitution, not VTL: a validation message holding quotes
+# cannot be escaped into JSON, so the body states the contract and the access log keeps the
+# precise reason (validationError).
+BAD_REQUEST_BODY_TEMPLATE = json.dumps(
+    {
+        "message": "Invalid request body",
+        "detail": (
+            "The body must be a JSON object with exactly two fields: taskId (1-80 characters "
+            "of A-Z a-z 0-9 _ -) and payload (a JSON object)."
+        ),
+        "requestId": "$context.requestId",
+    }
+)
+
+
+class TaskApi(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        stack_name: str,
+        submit_task: lambda_.IFunction,
+        get_task: lambda_.IFunction,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.access_log_group = logs.LogGroup(
+            self,
+            "AccessLogs",
+            log_group_name=f"/aws/apigateway/{stack_name}-api/access",
+            retention=logs.RetentionDays.ONE_MONTH,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.api = apigw.RestApi(
+            self,
+            "Api",
+            rest_api_name=f"{stack_name}-api",
+            description="Submit tasks and read their status.",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            # Access and execution logs need the account's CloudWatch role for API Gateway.
+            cloud_watch_role=True,
+            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
+            deploy_options=apigw.StageOptions(
+                stage_name=names.API_STAGE_NAME,
+                throttling_rate_limit=names.API_THROTTLE_RATE,
+                throttling_burst_limit=names.API_THROTTLE_BURST,
+                tracing_enabled=True,
+                metrics_enabled=True,
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,
+                access_log_destination=apigw.LogGroupLogDestination(self.access_log_group),
+                access_log_format=apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FORMAT)),
+            ),
+        )
+        # ApiUrl (stack output) replaces the output RestApi adds on its own.
+        self.api.node.try_remove_child("Endpoint")
+        self.api.add_gateway_response(
+            "BadRequestBody",
+            type=apigw.ResponseType.BAD_REQUEST_BODY,
+            status_code="400",
+            templates={"application/json": BAD_REQUEST_BODY_TEMPLATE},
+        )
+        # One validator for both methods: POST's body against its model, GET's path parameter.
+        self.validator = apigw.RequestValidator(
+            self,
+            "Validator",
+            rest_api=self.api,
+            request_validator_name="validate-body-and-parameters",
+            validate_request_body=True,
+            validate_request_parameters=True,
+        )
+        self.submission_model = self.api.add_model(
+            "TaskSubmissionModel",
+            content_type="application/json",
+            model_name="TaskSubmission",
+            description="POST /tasks body.",
+            schema=TASK_SUBMISSION_SCHEMA,
+        )
+        tasks = self.api.root.add_resource(names.TASKS_RESOURCE)
+        # Only application/json bodies are validated by the model; the handler answers 415
+        # for any other content type.
+        tasks.add_method(
+            "POST",
+            apigw.LambdaIntegration(submit_task, proxy=True),
+            operation_name="SubmitTask",
+            request_validator=self.validator,
+            request_models={"application/json": self.submission_model},
+        )
+        task = tasks.add_resource(f"{{{names.TASK_ID_PATH_PARAMETER}}}")
+        task.add_method(
+            "GET",
+            apigw.LambdaIntegration(get_task, proxy=True),
+            operation_name="GetTask",
+            request_validator=self.validator,
+            request_parameters={f"method.request.path.{names.TASK_ID_PATH_PARAMETER}": True},
+        )
+        self.tasks_url = self.api.url_for_path(f"/{names.TASKS_RESOURCE}")
