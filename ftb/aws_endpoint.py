@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import re
 import sys
@@ -50,6 +51,12 @@ def enable_step_functions_execution() -> None:
 
     # Replace the section (not mutate it): mock_aws restores a shallow copy of this dict.
     default_user_config["stepfunctions"] = {"execute_state_machine": True}
+    # The engine logs every Fail state and caught task error at ERROR level; here a failing
+    # task is the normal case and the execution history holds the details. Unless someone
+    # configured that logger, keep it quiet.
+    engine_log = logging.getLogger("moto.stepfunctions.parser")
+    if engine_log.level == logging.NOTSET:
+        engine_log.setLevel(logging.CRITICAL)
 
 
 class AwsEndpoint:
