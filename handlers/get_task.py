@@ -33,6 +33,16 @@ def task_view(task_id: str, settings: ApiSettings) -> TaskView:
     return current_view(record, aws.stepfunctions(), settings.state_machine_arn)
 
 
+@app.not_found
+def not_found(_: Exception) -> Response[Any]:
+    # The resolver's route pattern matches only some characters (no emoji, for instance);
+    # when API Gateway did match /tasks/{taskId}, the client sent a bad taskId: 400.
+    event = app.current_event
+    if event.http_method == "GET" and "taskId" in event.path_parameters:
+        raise invalid_request(FieldError("taskId", f"taskId must be {TASK_ID_RULE}"))
+    return json_response(HTTPStatus.NOT_FOUND, {"message": "Not found"})
+
+
 @app.get("/tasks/<taskId>")
 def get_task(taskId: str) -> Response[Any]:
     # API Gateway's pathParameters hold the decoded value; the route match is still encoded.

@@ -11,7 +11,6 @@ import os
 from collections.abc import Iterator
 
 import pytest
-
 from shared import aws
 from shared.settings import clear_caches
 

@@ -6,6 +6,7 @@ environment variables the stack would give the functions.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
 import json
@@ -19,7 +20,6 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-
 from shared import aws
 from shared.observability import logger
 from shared.settings import clear_caches
@@ -107,9 +107,9 @@ def start_cloud(monkeypatch: pytest.MonkeyPatch, definition: str | None = None) 
         BillingMode="PAY_PER_REQUEST",
     )
     dlq_url = sqs.create_queue(QueueName="dead-letter-queue")["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     queue_url = sqs.create_queue(
         QueueName="task-queue",
         Attributes={
@@ -151,6 +151,20 @@ def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)  # moto intercepts AWS hosts only
     with mock_aws():
         yield start_cloud(monkeypatch)
+    aws.reset()
+
+
+@pytest.fixture
+def executing_cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], Cloud]]:
+    """A factory: the same resources, with moto's ASL engine running `definition`."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with contextlib.ExitStack() as stack:
+
+        def create(definition: str) -> Cloud:
+            stack.enter_context(mock_aws(config={"stepfunctions": {"execute_state_machine": True}}))
+            return start_cloud(monkeypatch, definition)
+
+        yield create
     aws.reset()
 
 

@@ -7,9 +7,8 @@ import json
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError, EndpointConnectionError
-
 import submit_task
+from botocore.exceptions import ClientError, EndpointConnectionError
 from shared import aws
 from shared.models import MAX_WORKFLOW_INPUT_BYTES, canonical_json, payload_digest
 
@@ -230,8 +229,7 @@ def test_client_mistakes_are_400_naming_the_field(
     assert response.status == 400, response.body
     assert response.body["message"] == "Invalid request"
     assert any(
-        error["field"] == field and reason in error["message"]
-        for error in response.body["errors"]
+        error["field"] == field and reason in error["message"] for error in response.body["errors"]
     ), response.body
     assert cloud.queued_bodies() == []
 
