@@ -1,0 +1,470 @@
+"""`ftb local`: the whole stack on this machine, from its synthesized template.
+
+Start-up: synthesize (cached) -> bind the API port -> start the AWS endpoint and the Lambda
+runtime -> provision the template -> start the event source pollers and the API -> write the
+state file (.ftb/local.json) that `ftb outputs` and the operator commands read -> print the
+endpoints, the stack outputs with their local values, and a curl to try.
+Stop (Ctrl-C, SIGTERM, or `stop()`): the reverse; every worker process ends, ports are freed,
+the state file is removed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import socket
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from ftb import synth as synthesis
+from ftb.api_gateway import ApiGateway, ApiServer, RestApi
+from ftb.aws_endpoint import AwsEndpoint
+from ftb.event_sources import SqsPoller, start_pollers
+from ftb.lambda_runtime import LambdaRuntime
+from ftb.provision import EnvOverride, LocalStack, ProvisionContext, provision
+from ftb.template import Resolver, StackContext, Template, load_template
+
+DEFAULT_API_PORT = 3000
+DEFAULT_ENDPOINT_PORT = 4566
+DEFAULT_REGION = "us-east-1"
+STATE_FILE = Path(".ftb") / "local.json"
+# Workers per function without reserved concurrency: a limit of this machine, not of AWS.
+MAX_CONCURRENCY_DEFAULT = 4
+
+Say = Callable[[str], None]
+
+
+class LocalCloudError(Exception):
+    """The local cloud cannot start (a port in use, a broken template...): the message says why."""
+
+
+@dataclass
+class LocalOptions:
+    root: Path
+    app: str = synthesis.DEFAULT_APP
+    template: Path | None = None  # a synthesized template: no synth
+    stack: str | None = None
+    host: str = "127.0.0.1"
+    api_port: int = DEFAULT_API_PORT
+    endpoint_port: int = DEFAULT_ENDPOINT_PORT
+    region: str = DEFAULT_REGION
+    env_overrides: list[EnvOverride] = field(default_factory=list)
+    parameters: dict[str, str] = field(default_factory=dict)
+    state_file: Path | None = None
+    resynth: bool = False
+    echo_functions: bool = True
+
+    @property
+    def state_path(self) -> Path:
+        return self.state_file or self.root / STATE_FILE
+
+
+def read_state(path: Path) -> dict[str, Any] | None:
+    """The running local cloud's state, or None (no file, or its process is gone)."""
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(state, dict) or not _alive(state.get("pid")):
+        return None
+    return state
+
+
+def _alive(pid: Any) -> bool:
+    if not isinstance(pid, int):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+class Clients:
+    """boto3 clients for the local endpoint, with fake credentials: nothing can reach AWS."""
+
+    def __init__(self, endpoint_url: str, region: str) -> None:
+        session = boto3.session.Session(
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            aws_session_token="testing",
+            region_name=region,
+        )
+        config = Config(
+            retries={"mode": "standard", "max_attempts": 3},
+            connect_timeout=5,
+            read_timeout=30,
+            max_pool_connections=64,
+        )
+
+        def client(service: str) -> Any:
+            return session.client(service, endpoint_url=endpoint_url, config=config)  # type: ignore[call-overload]
+
+        self.sqs = client("sqs")
+        self.dynamodb = client("dynamodb")
+        self.stepfunctions = client("stepfunctions")
+        self.logs = client("logs")
+
+
+class LocalCloud:
+    """The running local cloud. `start()` returns when it is ready; `stop()` undoes it all."""
+
+    def __init__(self, options: LocalOptions, say: Say | None = None) -> None:
+        self.options = options
+        self.say: Say = say or (lambda line: print(line, flush=True))
+        self.template: Template | None = None
+        self.stack: LocalStack | None = None
+        self.outputs: dict[str, Any] = {}
+        self.synth_cached: bool | None = None
+        self.synth_seconds = 0.0
+        self.ready_seconds = 0.0
+        self.runtime: LambdaRuntime | None = None
+        self.endpoint: AwsEndpoint | None = None
+        self.api: ApiServer | None = None
+        self.pollers: list[SqsPoller] = []
+        self._echo_lock = threading.Lock()
+        self._stopped = False
+        self._work_dir: tempfile.TemporaryDirectory[str] | None = None
+
+    # -- start ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        started = time.monotonic()
+        options = self.options
+        running = read_state(options.state_path)
+        if running is not None:
+            raise LocalCloudError(
+                f"the local cloud is already running (pid {running.get('pid')}, "
+                f"{options.state_path}); stop it first, or pass another --state-file"
+            )
+        self.template = self._template()
+        endpoint_port = options.endpoint_port or free_port(options.host)
+        if not _port_free(options.host, endpoint_port):
+            raise LocalCloudError(
+                f"port {endpoint_port} (AWS endpoint) is in use: stop whatever holds it "
+                "(another `ftb local`, LocalStack?) or pass --endpoint-port"
+            )
+        try:
+            self._start(endpoint_port)
+        except BaseException:
+            self.stop()
+            raise
+        self.ready_seconds = time.monotonic() - started
+
+    def _template(self) -> Template:
+        options = self.options
+        if options.template is not None:
+            path = options.template
+            if path.is_dir():
+                path, _ = synthesis.find_stack(path, options.stack)
+            self.synth_cached = None
+            return load_template(path, options.stack)
+        result = synthesis.synth(
+            options.root, options.app, stack_name=options.stack, force=options.resynth, say=self.say
+        )
+        self.synth_cached = result.cached
+        self.synth_seconds = result.seconds
+        return load_template(result.template, result.stack_name)
+
+    def _start(self, endpoint_port: int) -> None:
+        options = self.options
+        assert self.template is not None
+        try:
+            gateway = ApiGateway(self._runtime_invoke, echo=self._api_echo)
+            self.api = ApiServer(gateway, options.host, options.api_port)
+        except OSError as error:
+            raise LocalCloudError(
+                f"port {options.api_port} (API) is not available ({error.strerror}): "
+                "stop whatever holds it or pass --port"
+            ) from None
+        endpoint_url = f"http://{_display_host(options.host)}:{endpoint_port}"
+        self.runtime = LambdaRuntime(
+            endpoint_url,
+            options.region,
+            max_concurrency_default=MAX_CONCURRENCY_DEFAULT,
+            echo=self._function_echo,
+        )
+        self.endpoint = AwsEndpoint(self.runtime, options.host, endpoint_port)
+        self.endpoint.start()
+        clients = Clients(self.endpoint.url, options.region)
+        context = StackContext(stack_name=self.template.stack_name, region=options.region)
+        resolver = Resolver(self.template, context, options.parameters)
+        self._work_dir = tempfile.TemporaryDirectory(prefix="ftb-local-")
+        ctx = ProvisionContext(
+            template=self.template,
+            resolver=resolver,
+            clients=clients,
+            runtime=self.runtime,
+            work_dir=Path(self._work_dir.name),
+            env_overrides=list(options.env_overrides),
+            localize=lambda text: self._localize(text, ctx.stack.rest_apis),
+        )
+        self.stack = provision(ctx)
+        self.outputs = self._outputs(resolver)
+        gateway.set_apis(sorted(self.stack.rest_apis.values(), key=lambda api: api.logical_id))
+        self.api.start()
+        specs = {spec.name: spec for spec in self.stack.functions.values()}
+
+        def limit(function: str) -> int | None:
+            spec = specs.get(function)
+            if spec is None:
+                return None
+            return spec.reserved_concurrency or MAX_CONCURRENCY_DEFAULT
+
+        self.pollers = start_pollers(
+            self.stack.event_source_mappings,
+            clients.sqs,
+            self._runtime_invoke,
+            options.region,
+            concurrency_limit=limit,
+            echo=lambda source, line: self._echo(source, line),
+        )
+        self._write_state()
+
+    def _runtime_invoke(self, function: str, payload: bytes) -> Any:
+        assert self.runtime is not None
+        return self.runtime.invoke(function, payload)
+
+    # -- outputs ------------------------------------------------------------------------
+
+    @property
+    def api_url(self) -> str:
+        assert self.api is not None
+        return f"http://{_display_host(self.options.host)}:{self.api.port}"
+
+    def _localize(self, text: str, apis: dict[str, RestApi]) -> str:
+        """`https://<api>.execute-api.<region>.amazonaws.com/<stage>` -> the local API."""
+        first = min(apis.values(), key=lambda api: api.logical_id).id if apis else None
+
+        def replace(match: re.Match[str]) -> str:
+            api_id, stage = match.group(1), match.group(2)
+            if api_id == first:
+                return f"{self.api_url}/{stage}"
+            return f"{self.api_url}/restapis/{api_id}/{stage}/_user_request_"
+
+        return _EXECUTE_API.sub(replace, text)
+
+    def _outputs(self, resolver: Resolver) -> dict[str, Any]:
+        assert self.template is not None and self.stack is not None
+        outputs = {}
+        for name, output in self.template.outputs.items():
+            if "Condition" in output and not resolver.condition(output["Condition"]):
+                continue
+            try:
+                value = resolver.resolve(output.get("Value"))
+            except Exception as error:  # an output of an unemulated resource: say so, go on
+                self.stack.warnings.append(f"output {name}: {error}")
+                continue
+            outputs[name] = (
+                self._localize(value, self.stack.rest_apis) if isinstance(value, str) else value
+            )
+        return outputs
+
+    def state(self) -> dict[str, Any]:
+        assert self.stack is not None and self.endpoint is not None and self.template is not None
+        functions = {lid: spec.name for lid, spec in self.stack.functions.items()}
+        log_groups = sorted(
+            {spec.log_group_name for spec in self.stack.functions.values()}
+            | set(self.stack.log_groups.values())
+        )
+        return {
+            "pid": os.getpid(),
+            "startedAt": datetime.now(UTC).isoformat(timespec="seconds"),
+            "stackName": self.template.stack_name,
+            "region": self.options.region,
+            "endpointUrl": self.endpoint.url,
+            "apiUrl": self.api_url,
+            "template": str(self.template.path),
+            "outputs": self.outputs,
+            "functions": functions,
+            "logGroups": log_groups,
+            "queues": {lid: queue.url for lid, queue in self.stack.queues.items()},
+            "stateMachines": dict(self.stack.state_machines),
+            "tables": dict(self.stack.tables),
+        }
+
+    def _write_state(self) -> None:
+        path = self.options.state_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staging = path.with_name(f".{path.name}.{os.getpid()}")
+        staging.write_text(json.dumps(self.state(), indent=2) + "\n", encoding="utf-8")
+        staging.replace(path)
+
+    # -- terminal -----------------------------------------------------------------------
+
+    def _echo(self, source: str, line: str) -> None:
+        with self._echo_lock:
+            for part in line.split("\r"):
+                print(f"{source:>16} | {part}", flush=True)
+
+    def _function_echo(self, function: str, line: str) -> None:
+        if not self.options.echo_functions:
+            return
+        prefix = f"{self.template.stack_name}-" if self.template else ""
+        self._echo(function.removeprefix(prefix), line)
+
+    def _api_echo(self, line: str) -> None:
+        self._echo("api", line)
+
+    def banner(self) -> str:
+        assert self.stack is not None and self.template is not None and self.endpoint is not None
+        stack = self.stack
+        if self.synth_cached is None:
+            synth = f"template {self.template.path}"
+        else:
+            synth = (
+                "synth cached"
+                if self.synth_cached
+                else f"synthesized in {self.synth_seconds:.1f} s"
+            )
+        lines = [
+            "",
+            f"ftb local: {self.template.stack_name} is running "
+            f"(ready in {self.ready_seconds:.1f} s; {synth})",
+            "",
+            f"  API           {self.api_url}/<stage>/...  (API Gateway REST, Lambda proxy)",
+            f"  AWS endpoint  {self.endpoint.url}  (SQS, Step Functions, DynamoDB, "
+            "CloudWatch Logs, Lambda Invoke; any credentials)",
+            f"  region        {self.options.region}",
+            f"  state file    {self.options.state_path}  (`ftb outputs` prints the outputs)",
+            "",
+            "Stack outputs (local values):",
+        ]
+        width = max((len(name) for name in self.outputs), default=0)
+        lines += [f"  {name:<{width}}  {value}" for name, value in self.outputs.items()]
+        lines += ["", "Functions:"]
+        for spec in stack.functions.values():
+            concurrency = (
+                f", reserved concurrency {spec.reserved_concurrency}"
+                if spec.reserved_concurrency is not None
+                else ""
+            )
+            lines.append(
+                f"  {spec.name}  ({spec.handler}, timeout {spec.timeout_seconds:g} s, "
+                f"{spec.memory_mb} MB{concurrency}) -> {spec.log_group_name}"
+            )
+        if self.pollers:
+            lines += ["", "Event source mappings:"]
+            for poller in self.pollers:
+                mapping = poller.mapping
+                extras = [f"batch {mapping.batch_size}"]
+                if mapping.batching_window_seconds:
+                    extras.append(f"window {mapping.batching_window_seconds} s")
+                if mapping.report_batch_item_failures:
+                    extras.append("partial batch responses")
+                extras.append(f"{poller.concurrency} concurrent batches")
+                lines.append(f"  {poller.label}  ({', '.join(extras)})")
+        if stack.not_emulated:
+            lines += ["", "Not emulated (in the template, ignored locally):"]
+            for kind, ids in sorted(stack.not_emulated.items()):
+                lines.append(f"  {kind} ({len(ids)})")
+        if stack.warnings:
+            lines += ["", "Warnings:"]
+            lines += [f"  {warning}" for warning in stack.warnings]
+        lines += ["", *self.try_it(), "", "Ctrl-C stops everything.", ""]
+        return "\n".join(lines)
+
+    def try_it(self) -> list[str]:
+        """A ready-to-paste curl (and how to follow the task), from the stack's outputs."""
+        tasks = self.outputs.get("TasksEndpoint")
+        if not isinstance(tasks, str):
+            return []
+        endpoint = self.endpoint.url if self.endpoint else ""
+        body = '{"taskId": "demo-1", "payload": {"message": "hello"}}'
+        lines = [
+            "Try it:",
+            f"  curl -sS -X POST {tasks} -H 'Content-Type: application/json' -d '{body}'",
+            f"  curl -sS {tasks.rstrip('/')}/demo-1",
+        ]
+        machine = self.outputs.get("StateMachineArn")
+        if isinstance(machine, str) and ":stateMachine:" in machine:
+            execution = machine.replace(":stateMachine:", ":execution:") + ":demo-1"
+            lines.append(
+                f"  aws --endpoint-url {endpoint} --region {self.options.region} "
+                f"stepfunctions get-execution-history --execution-arn {execution}"
+            )
+        return lines
+
+    # -- stop ---------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Stop everything that was started, in reverse order (idempotent)."""
+        if self._stopped:
+            return
+        self._stopped = True
+        for poller in self.pollers:
+            poller._stop.set()
+        if self.api is not None:
+            with contextlib.suppress(Exception):
+                self.api.stop()
+        for poller in self.pollers:
+            poller.stop(timeout=1.0)
+        if self.runtime is not None:
+            with contextlib.suppress(Exception):
+                self.runtime.shutdown()
+        if self.endpoint is not None:
+            with contextlib.suppress(Exception):
+                self.endpoint.stop()
+        state = self.options.state_path
+        with contextlib.suppress(OSError, ValueError):
+            if json.loads(state.read_text(encoding="utf-8")).get("pid") == os.getpid():
+                state.unlink()
+        if self._work_dir is not None:
+            self._work_dir.cleanup()
+
+
+_EXECUTE_API = re.compile(
+    r"https://([a-z0-9]+)\.execute-api\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/([^/\s\"]+)"
+)
+
+
+def _display_host(host: str) -> str:
+    return "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+
+
+def run(options: LocalOptions, stop_requested: threading.Event) -> int:
+    """`ftb local` in the foreground until `stop_requested` is set (by a signal handler)."""
+    cloud = LocalCloud(options)
+    try:
+        cloud.start()
+    except (LocalCloudError, synthesis.SynthError) as error:
+        print(f"ftb local: {error}", file=sys.stderr)
+        return 2
+    try:
+        print(cloud.banner(), flush=True)
+        stop_requested.wait()
+        print("\nftb local: stopping...", flush=True)
+    finally:
+        cloud.stop()
+    print("ftb local: stopped.", flush=True)
+    return 0
