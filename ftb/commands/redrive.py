@@ -1,0 +1,393 @@
+"""`ftb redrive TASK_ID... | --all-failed [--since DURATION]`: re-run failed tasks after a fix.
+
+Step Functions keeps an execution name reserved for 90 days, so a redrive starts a new
+execution under a derived name: `{taskId}-r{n}` for the n-th redrive (when it is 80
+characters or less, else a cut taskId, an 8-character hash and `-r{n}`). It is
+deterministic, so a redrive that stopped half-way is resumed by running it again.
+
+Per task, in this order:
+1. refuse unless the current run FAILED (or TIMED_OUT / was ABORTED): a task that succeeded,
+   runs, or is still queued is never run twice;
+2. reserve the derived name as a placeholder record in the tasks table (conditional put), so
+   that a task later submitted with that very taskId is refused (409) instead of silently
+   colliding with this execution; a name already taken gets the hashed form;
+3. move the record to the new run with a conditional update (`executionName` unchanged
+   since step 1, so two concurrent redrives cannot both win): `executionName` = the new
+   name, the old one appended to `runs`, `deadLetter` removed;
+4. StartExecution with the failed execution's own input (the original {taskId, payload};
+   the payload is not stored in the record).
+
+GET /tasks and `ftb status` then show the latest run; `ftb history TASK_ID --run 1` the
+first. A task dead-lettered at intake never had an execution, so its payload is nowhere to
+be read back: pass it with `--payload` (checked against the record's payload digest).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+from rich.markup import escape
+
+from ftb.commands import _tasks
+from ftb.commands._common import (
+    add_common_arguments,
+    bounded_map,
+    is_code,
+    iso,
+    parse_duration,
+    resolve_target,
+    run_guarded,
+    task_id_arg,
+    utc_now,
+)
+from ftb.commands.submit import parse_payload
+from ftb.output import EXIT_FAILED, EXIT_OK, CommandError, Output, styled_status
+from ftb.target import Target
+
+MAX_EXECUTION_NAME = 80
+DEFAULT_SINCE = timedelta(days=1)
+WAIT_TIMEOUT_SECONDS = 300
+RECORD_TTL_DAYS = 90  # as the task records (handlers/shared/models.py TASK_RECORD_TTL_DAYS)
+# A reservation's digest: not a SHA-256 hex digest, so no payload ever matches it (409).
+RESERVED_DIGEST = "reserved-execution-name"
+_CONCURRENCY = 4
+
+
+def derived_name(task_id: str, redrive: int, *, hashed: bool = False) -> str:
+    """The execution name of the `redrive`-th redrive (1-based) of a task."""
+    suffix = f"-r{redrive}"
+    plain = f"{task_id}{suffix}"
+    if not hashed and len(plain) <= MAX_EXECUTION_NAME:
+        return plain
+    digest = hashlib.sha256(task_id.encode("utf-8")).hexdigest()[:8]
+    keep = MAX_EXECUTION_NAME - len(suffix) - len(digest) - 1
+    return f"{task_id[:keep]}-{digest}{suffix}"
+
+
+def payload_digest(payload: Any) -> str:
+    """SHA-256 of the canonical payload (the same bytes as handlers/shared/models.py)."""
+    canonical = json.dumps(payload, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class Result:
+    task_id: str
+    outcome: str  # redriven | resumed | refused | failed | planned
+    reason: str = ""
+    run: int | None = None
+    execution_name: str | None = None
+    execution_arn: str | None = None
+    final_status: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in {"redriven", "resumed", "planned"} and self.final_status in {
+            None,
+            "SUCCEEDED",
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        body = {
+            "taskId": self.task_id,
+            "outcome": self.outcome,
+            "reason": self.reason or None,
+            "run": self.run,
+            "executionName": self.execution_name,
+            "executionArn": self.execution_arn,
+            "finalStatus": self.final_status,
+        }
+        return {key: value for key, value in body.items() if value is not None}
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "redrive",
+        help="re-run failed tasks under a new, derived execution name",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("task_ids", nargs="*", type=task_id_arg, metavar="TASK_ID")
+    parser.add_argument(
+        "--all-failed", action="store_true", help="every task whose current run failed"
+    )
+    parser.add_argument(
+        "--since",
+        type=parse_duration,
+        metavar="DURATION",
+        help="with --all-failed: failed within this long (default 1d)",
+    )
+    parser.add_argument(
+        "--payload",
+        metavar="JSON|@FILE",
+        help="the payload of a task dead-lettered at intake (it has no execution to read it from)",
+    )
+    parser.add_argument("--dry-run", action="store_true", help="say what would be redriven")
+    parser.add_argument(
+        "--wait", action="store_true", help="wait for the new runs to finish and show how"
+    )
+    add_common_arguments(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    return run_guarded(args, _run)
+
+
+class Redriver:
+    def __init__(self, target: Target, *, dry_run: bool, payload: Any = None) -> None:
+        self.table = target.table()
+        self.sfn = target.client("stepfunctions")
+        self.state_machine_arn = target.state_machine_arn
+        self.dry_run = dry_run
+        self.payload = payload
+
+    # -- the steps ---------------------------------------------------------------------------
+
+    def redrive(self, task_id: str) -> Result:
+        record = _tasks.get_record(self.table, task_id)
+        if record is None or record.get("reservedFor"):
+            return Result(task_id, "refused", "unknown task (no record in the tasks table)")
+        names = _tasks.run_names(record)
+        current = names[-1]
+        execution = _tasks.describe(self.sfn, self._arn(current))
+        if execution is None:
+            return self._without_execution(task_id, record, names)
+        status = str(execution.get("status"))
+        if status in {"RUNNING", "PENDING_REDRIVE"}:
+            return Result(task_id, "refused", f"still running (run {len(names)}: {current})")
+        if status == "SUCCEEDED":
+            return Result(task_id, "refused", f"succeeded (run {len(names)}): nothing to redrive")
+        if status not in _tasks.FAILED_EXECUTION_STATUSES:
+            return Result(task_id, "refused", f"its execution is {status}")
+        raw_input = execution.get("input")
+        if _tasks.task_id_of_input(raw_input) != task_id:
+            return Result(
+                task_id, "failed", f"execution {current}'s input is not this task's; not redriven"
+            )
+        new_name = self._free_name(task_id, len(names))
+        if new_name is None:
+            return Result(task_id, "failed", "every derived execution name is taken")
+        if self.dry_run:
+            return Result(task_id, "planned", f"{current} {status}", len(names) + 1, new_name)
+        self._reserve(task_id, new_name)
+        if not self._move_to(task_id, current, new_name):
+            return Result(
+                task_id,
+                "refused",
+                "another redrive changed the task at the same time; see `ftb status`",
+            )
+        return self._start(task_id, new_name, str(raw_input), len(names) + 1, "redriven")
+
+    def _without_execution(self, task_id: str, record: dict[str, Any], names: list[str]) -> Result:
+        current = names[-1]
+        if len(names) > 1:
+            # An earlier redrive moved the record but never started the run: finish it.
+            previous = _tasks.describe(self.sfn, self._arn(names[-2]))
+            if previous is None or _tasks.task_id_of_input(previous.get("input")) != task_id:
+                return Result(task_id, "failed", f"run {names[-2]} has no readable input")
+            if self.dry_run:
+                return Result(task_id, "planned", "resume the unstarted run", len(names), current)
+            return self._start(task_id, current, str(previous["input"]), len(names), "resumed")
+        dead_letter = record.get("deadLetter")
+        if not isinstance(dead_letter, dict):
+            return Result(task_id, "refused", "still queued: it has not started yet")
+        if self.payload is None:
+            return Result(
+                task_id,
+                "refused",
+                "dead-lettered at intake (never started) and its payload is not stored: "
+                "pass it with --payload",
+            )
+        if payload_digest(self.payload) != record.get("payloadDigest"):
+            return Result(
+                task_id, "refused", "--payload is not the payload this task was submitted with"
+            )
+        body = json.dumps(
+            {"payload": self.payload, "taskId": task_id},
+            separators=(",", ":"),
+            sort_keys=True,
+            ensure_ascii=False,
+        )
+        if self.dry_run:
+            return Result(task_id, "planned", "start the never-started run", 1, current)
+        self.table.update_item(
+            Key={"taskId": task_id},
+            UpdateExpression="REMOVE deadLetter",
+            ConditionExpression="executionName = :current",
+            ExpressionAttributeValues={":current": current},
+        )
+        return self._start(task_id, current, body, 1, "redriven")
+
+    def _arn(self, name: str) -> str:
+        return _tasks.execution_arn(self.state_machine_arn, name)
+
+    def _free_name(self, task_id: str, redrive: int) -> str | None:
+        """The derived name, or its hashed form when something else already holds it."""
+        for hashed in (False, True):
+            name = derived_name(task_id, redrive, hashed=hashed)
+            holder = _tasks.get_record(self.table, name)
+            taken_by_task = holder is not None and holder.get("reservedFor") != task_id
+            if not taken_by_task and _tasks.describe(self.sfn, self._arn(name)) is None:
+                return name
+        return None
+
+    def _reserve(self, task_id: str, name: str) -> None:
+        now = utc_now()
+        try:
+            self.table.put_item(
+                Item={
+                    "taskId": name,
+                    "reservedFor": task_id,
+                    "payloadDigest": RESERVED_DIGEST,
+                    "status": "RESERVED",
+                    "submittedAt": iso(now),
+                    "executionName": name,
+                    "enqueued": True,
+                    "expiresAt": int((now + timedelta(days=RECORD_TTL_DAYS)).timestamp()),
+                },
+                ConditionExpression="attribute_not_exists(taskId) OR reservedFor = :task",
+                ExpressionAttributeValues={":task": task_id},
+            )
+        except ClientError as exc:
+            if is_code(exc, "ConditionalCheckFailedException"):
+                raise CommandError(
+                    f"{name} was just taken by a new task while redriving {task_id}",
+                    f"run `ftb redrive {task_id}` again: it picks another name",
+                    EXIT_FAILED,
+                ) from None
+            raise
+
+    def _move_to(self, task_id: str, current: str, new_name: str) -> bool:
+        try:
+            self.table.update_item(
+                Key={"taskId": task_id},
+                UpdateExpression=(
+                    "SET executionName = :new, runs = list_append(if_not_exists(runs, :none), "
+                    ":old), redrivenAt = :now REMOVE deadLetter"
+                ),
+                ConditionExpression="executionName = :current",
+                ExpressionAttributeValues={
+                    ":new": new_name,
+                    ":old": [current],
+                    ":none": [],
+                    ":now": iso(utc_now()),
+                    ":current": current,
+                },
+            )
+        except ClientError as exc:
+            if is_code(exc, "ConditionalCheckFailedException"):
+                return False
+            raise
+        return True
+
+    def _start(self, task_id: str, name: str, raw_input: str, run: int, outcome: str) -> Result:
+        arn = self._arn(name)
+        try:
+            arn = self.sfn.start_execution(
+                stateMachineArn=self.state_machine_arn, name=name, input=raw_input
+            )["executionArn"]
+        except ClientError as exc:
+            if not is_code(exc, "ExecutionAlreadyExists"):
+                return Result(
+                    task_id,
+                    "failed",
+                    f"StartExecution failed ({exc.response.get('Error', {}).get('Code')}); "
+                    f"run `ftb redrive {task_id}` again to resume",
+                    run,
+                    name,
+                )
+            existing = _tasks.describe(self.sfn, arn) or {}
+            if _tasks.task_id_of_input(existing.get("input")) != task_id:
+                return Result(task_id, "failed", f"execution {name} belongs to another task")
+        return Result(task_id, outcome, "", run, name, arn)
+
+    # -- waiting -----------------------------------------------------------------------------
+
+    def wait(self, results: list[Result], output: Output) -> None:
+        pending = {
+            r.execution_arn: r for r in results if r.execution_arn and r.outcome != "planned"
+        }
+        deadline = time.monotonic() + WAIT_TIMEOUT_SECONDS
+        with output.err.status(f"waiting for {len(pending)} run(s) to finish…"):
+            while pending and time.monotonic() < deadline:
+                for arn, result in list(pending.items()):
+                    execution = _tasks.describe(self.sfn, arn) or {}
+                    status = str(execution.get("status", "RUNNING"))
+                    if status not in {"RUNNING", "PENDING_REDRIVE"}:
+                        result.final_status = status
+                        del pending[arn]
+                if pending:
+                    time.sleep(1.0)
+        for result in pending.values():
+            result.final_status = "RUNNING"
+
+
+def candidates(target: Target, since: timedelta) -> list[str]:
+    """The tasks whose current run failed within `since` (failed executions + intake)."""
+    runs = _tasks.dead_lettered(
+        target.client("stepfunctions"), target.table(), target.state_machine_arn, utc_now() - since
+    )
+    return list(dict.fromkeys(run.task_id for run in runs if run.current_run == run.execution_name))
+
+
+def _run(args: argparse.Namespace, output: Output) -> int:
+    if args.all_failed == bool(args.task_ids):
+        raise CommandError(
+            "give the tasks to redrive, or --all-failed (one of the two)",
+            "e.g. `ftb redrive task123`, or `ftb redrive --all-failed --since 2h`",
+        )
+    if args.since is not None and not args.all_failed:
+        raise CommandError(
+            "--since only applies to --all-failed", "drop --since, or add --all-failed"
+        )
+    payload = parse_payload(args.payload) if args.payload is not None else None
+    if payload is not None and len(args.task_ids) != 1:
+        raise CommandError(
+            "--payload is for one task dead-lettered at intake", "redrive that one task alone"
+        )
+    target = resolve_target(args, output)
+    task_ids = list(dict.fromkeys(args.task_ids)) or candidates(target, args.since or DEFAULT_SINCE)
+    if not task_ids:
+        output.line("no failed tasks to redrive")
+        return EXIT_OK
+    redriver = Redriver(target, dry_run=args.dry_run, payload=payload)
+    results = list(bounded_map(redriver.redrive, task_ids, _CONCURRENCY))
+    if args.wait and not args.dry_run:
+        redriver.wait(results, output)
+    report(results, output, waited=args.wait and not args.dry_run)
+    return EXIT_OK if all(result.ok for result in results) else EXIT_FAILED
+
+
+def report(results: list[Result], output: Output, *, waited: bool) -> None:
+    if output.json_mode:
+        output.json([result.to_json() for result in results])
+        return
+    styles = {"redriven": "green", "resumed": "green", "planned": "cyan", "refused": "yellow"}
+    columns = ["Task", "Outcome", "Run", "Execution", "Reason"]
+    if waited:
+        columns.insert(4, "Result")
+    rows = []
+    for result in results:
+        style = styles.get(result.outcome, "red")
+        row = [
+            escape(result.task_id),
+            f"[{style}]{result.outcome}[/]",
+            str(result.run or ""),
+            escape(result.execution_name or ""),
+            escape(result.reason),
+        ]
+        if waited:
+            row.insert(4, styled_status(result.final_status))
+        rows.append(row)
+    output.table(columns, rows, overflow_columns=["Reason"])
+    started = [r for r in results if r.outcome in {"redriven", "resumed"}]
+    if started and not waited:
+        output.note(f"follow them with `ftb status {' '.join(r.task_id for r in started[:5])}`")

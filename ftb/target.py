@@ -1,0 +1,348 @@
+"""Which system the operator commands talk to: the local cloud, or a deployed stack.
+
+- `--stack NAME [--region R] [--profile P]` (or FTB_STACK): a deployed stack. Its endpoints
+  and ARNs come from its CloudFormation outputs, its log groups from its resources.
+- otherwise the local cloud, when it runs: `ftb local` writes its endpoints and the stack's
+  local outputs to a state file (.ftb/local.json), and the AWS endpoint must answer.
+
+Neither reachable is an error that says how to get one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
+
+from ftb.output import EXIT_USAGE, CommandError
+from infra import names
+
+STATE_FILE_ENV = "FTB_STATE_FILE"
+STACK_ENV = "FTB_STACK"
+DEFAULT_STATE_FILE = Path(".ftb") / "local.json"
+LOCAL_REGION = "us-east-1"
+
+# Outputs every command may need, by the name the stack gives them.
+API_URL = names.OUT_API_URL
+TASKS_ENDPOINT = names.OUT_TASKS_ENDPOINT
+STATE_MACHINE_ARN = names.OUT_STATE_MACHINE_ARN
+TASK_QUEUE_URL = names.OUT_TASK_QUEUE_URL
+DEAD_LETTER_QUEUE_URL = names.OUT_DEAD_LETTER_QUEUE_URL
+TASKS_TABLE_NAME = names.OUT_TASKS_TABLE_NAME
+STATE_MACHINE_LOG_GROUP = names.OUT_STATE_MACHINE_LOG_GROUP
+
+_START_LOCAL = "start the local cloud with `make run` (or `ftb local`) in another terminal"
+_USE_STACK = "or target a deployed stack with `--stack NAME [--region R] [--profile P]`"
+# The CLI's own calls: a few retries, then a clear error instead of a long hang.
+_CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 5},
+    connect_timeout=5,
+    read_timeout=30,
+    max_pool_connections=32,
+)
+
+
+@dataclass
+class Target:
+    """Everything a command needs to reach one running system."""
+
+    kind: Literal["local", "aws"]
+    name: str  # the stack name
+    region: str
+    outputs: dict[str, str]
+    log_groups: list[str] = field(default_factory=list)
+    endpoint_url: str | None = None  # the local AWS endpoint; None on AWS
+    profile: str | None = None
+
+    @property
+    def description(self) -> str:
+        if self.kind == "local":
+            return f"local cloud ({self.endpoint_url})"
+        return f"stack {self.name} ({self.region})"
+
+    @cached_property
+    def session(self) -> boto3.session.Session:
+        if self.kind == "local":
+            # Fake credentials: the local endpoint accepts any, and real ones must never leave.
+            return boto3.session.Session(
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+                aws_session_token="testing",
+                region_name=self.region,
+            )
+        return boto3.session.Session(profile_name=self.profile, region_name=self.region)
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for this target (thread-safe once created; create before threading)."""
+        return self.session.client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=self.endpoint_url,
+            config=_CLIENT_CONFIG,
+        )
+
+    def table(self) -> Any:
+        """The tasks table (a boto3 DynamoDB Table resource)."""
+        resource = self.session.resource(
+            "dynamodb", endpoint_url=self.endpoint_url, config=_CLIENT_CONFIG
+        )
+        return resource.Table(self.table_name)
+
+    def output(self, key: str) -> str:
+        value = self.outputs.get(key)
+        if not value:
+            hint = (
+                "restart the local cloud (`make run`) so that it provisions the current template"
+                if self.kind == "local"
+                else f"check that {self.name} is this project's stack; redeploy it (`make deploy`)"
+            )
+            raise CommandError(f"{self.description} has no output {key}", hint)
+        return value
+
+    @property
+    def tasks_endpoint(self) -> str:
+        return self.output(TASKS_ENDPOINT).rstrip("/")
+
+    @property
+    def state_machine_arn(self) -> str:
+        return self.output(STATE_MACHINE_ARN)
+
+    @property
+    def table_name(self) -> str:
+        return self.output(TASKS_TABLE_NAME)
+
+
+def add_target_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("target (default: the local cloud, when it runs)")
+    group.add_argument(
+        "--stack",
+        default=os.environ.get(STACK_ENV),
+        metavar="NAME",
+        help=f"a deployed stack (env {STACK_ENV}), e.g. {names.DEFAULT_STACK_NAME}",
+    )
+    group.add_argument("--region", help="the deployed stack's region (default: your AWS config)")
+    group.add_argument("--profile", help="the AWS profile to use for the deployed stack")
+    group.add_argument(
+        "--state-file",
+        type=Path,
+        default=None,
+        help=f"the local cloud's state file (env {STATE_FILE_ENV}; default {DEFAULT_STATE_FILE})",
+    )
+
+
+def resolve(args: argparse.Namespace) -> Target:
+    """The target the command line asks for; a CommandError when it cannot be reached."""
+    stack = getattr(args, "stack", None)
+    if stack:
+        return resolve_stack(stack, region=args.region, profile=args.profile)
+    if args.region or args.profile:
+        raise CommandError(
+            "--region and --profile select a deployed stack, but no --stack was given",
+            f"add `--stack NAME` (e.g. --stack {names.DEFAULT_STACK_NAME}), "
+            "or drop them to use the local cloud",
+        )
+    return resolve_local(state_file_path(getattr(args, "state_file", None)))
+
+
+# --- the local cloud ------------------------------------------------------------------------
+
+
+def state_file_path(explicit: Path | None = None) -> Path:
+    if explicit is not None:
+        return explicit
+    if os.environ.get(STATE_FILE_ENV):
+        return Path(os.environ[STATE_FILE_ENV])
+    # The working directory first (make run writes it there), then the repository.
+    for base in (Path.cwd(), names.REPO_ROOT):
+        candidate = base / DEFAULT_STATE_FILE
+        if candidate.exists():
+            return candidate
+    return Path.cwd() / DEFAULT_STATE_FILE
+
+
+def _first(mapping: Mapping[str, Any], *keys: str) -> Any:
+    for key in keys:
+        if mapping.get(key):
+            return mapping[key]
+    return None
+
+
+def parse_state(state: Mapping[str, Any]) -> tuple[str, str, dict[str, str], list[str], int | None]:
+    """(endpoint URL, region, outputs, log groups, pid) from the local cloud's state file."""
+    endpoints = state.get("endpoints") if isinstance(state.get("endpoints"), dict) else {}
+    endpoint = _first(state, "endpointUrl", "endpoint_url", "awsEndpoint", "aws_endpoint") or (
+        _first(endpoints or {}, "aws", "awsEndpoint", "endpointUrl")
+    )
+    region = _first(state, "region") or LOCAL_REGION
+    raw_outputs = state.get("outputs") or {}
+    outputs = {str(key): str(value) for key, value in raw_outputs.items() if value is not None}
+    groups = state.get("logGroups") or state.get("log_groups") or []
+    if not groups and isinstance(state.get("functions"), dict):
+        groups = [f"/aws/lambda/{name}" for name in state["functions"].values()]
+    pid = state.get("pid")
+    return (
+        str(endpoint or ""),
+        str(region),
+        outputs,
+        [str(group) for group in groups],
+        pid if isinstance(pid, int) else None,
+    )
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, owned by someone else
+        return True
+    return True
+
+
+def _port_open(url: str) -> bool:
+    parts = urlsplit(url)
+    host = parts.hostname or "127.0.0.1"
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((host, port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+def resolve_local(state_file: Path) -> Target:
+    if not state_file.exists():
+        raise CommandError(
+            f"the local cloud is not running (no state file at {state_file}) "
+            "and no --stack was given",
+            f"{_START_LOCAL}, {_USE_STACK}",
+        )
+    try:
+        state = json.loads(state_file.read_text(encoding="utf-8"))
+        if not isinstance(state, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, ValueError) as exc:
+        raise CommandError(
+            f"the local cloud's state file {state_file} is unreadable: {exc}",
+            f"restart the local cloud (`make run`), which rewrites it; {_USE_STACK}",
+        ) from None
+    endpoint, region, outputs, log_groups, pid = parse_state(state)
+    if not endpoint:
+        raise CommandError(
+            f"the local cloud's state file {state_file} names no AWS endpoint",
+            f"restart the local cloud (`make run`), which rewrites it; {_USE_STACK}",
+        )
+    if (pid is not None and not _process_alive(pid)) or not _port_open(endpoint):
+        raise CommandError(
+            f"the local cloud is not running (its AWS endpoint {endpoint} does not answer; "
+            f"{state_file} is left over from an earlier run)",
+            f"{_START_LOCAL}, {_USE_STACK}",
+        )
+    stack_name = str(state.get("stackName") or state.get("stack") or names.DEFAULT_STACK_NAME)
+    return Target(
+        kind="local",
+        name=stack_name,
+        region=region,
+        outputs=outputs,
+        log_groups=log_groups,
+        endpoint_url=endpoint,
+    )
+
+
+# --- a deployed stack -----------------------------------------------------------------------
+
+
+def _aws_failure(exc: Exception, stack: str, region: str | None) -> CommandError:
+    if isinstance(exc, NoCredentialsError):
+        return CommandError(
+            "no AWS credentials found",
+            "configure them (`aws configure`, `aws sso login`, or AWS_PROFILE) "
+            "or pass --profile; for the local cloud, drop --stack",
+        )
+    if isinstance(exc, ClientError):
+        code = exc.response.get("Error", {}).get("Code", "")
+        message = exc.response.get("Error", {}).get("Message", str(exc))
+        if code == "ValidationError" and "does not exist" in message:
+            return CommandError(
+                f"stack {stack} does not exist in {region}",
+                "check --stack and --region (`aws cloudformation list-stacks`), "
+                "or deploy it with `make deploy`",
+            )
+        if code in {"ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId"}:
+            return CommandError(
+                f"your AWS credentials were refused ({code})",
+                "refresh them (e.g. `aws sso login`) and try again",
+            )
+        if code in {"AccessDenied", "AccessDeniedException"}:
+            return CommandError(
+                f"access denied reading stack {stack}: {message}",
+                "use credentials allowed cloudformation:DescribeStacks and ListStackResources "
+                "(--profile)",
+            )
+        return CommandError(f"AWS refused the call: {code}: {message}", "check the stack and retry")
+    return CommandError(
+        f"could not reach AWS: {exc}", "check your network and --region, then try again"
+    )
+
+
+def resolve_stack(stack: str, *, region: str | None, profile: str | None) -> Target:
+    try:
+        session = boto3.session.Session(profile_name=profile, region_name=region)
+    except ProfileNotFound:
+        raise CommandError(
+            f"AWS profile {profile!r} is not configured",
+            "pick one from `aws configure list-profiles`",
+            EXIT_USAGE,
+        ) from None
+    if not session.region_name:
+        raise CommandError(
+            "no AWS region: --region was not given and your AWS config has none",
+            "pass --region (e.g. --region us-east-1) or set AWS_REGION",
+        )
+    cloudformation = session.client("cloudformation", config=_CLIENT_CONFIG)
+    try:
+        described = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
+        resources: list[Any] = []
+        for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack):
+            resources.extend(page["StackResourceSummaries"])
+    except (ClientError, BotoCoreError) as exc:
+        raise _aws_failure(exc, stack, session.region_name) from None
+    outputs = {
+        output["OutputKey"]: output["OutputValue"]
+        for output in described.get("Outputs", [])
+        if "OutputKey" in output and "OutputValue" in output
+    }
+    return Target(
+        kind="aws",
+        name=stack,
+        region=session.region_name,
+        outputs=outputs,
+        log_groups=stack_log_groups(resources, outputs),
+        profile=profile,
+    )
+
+
+def stack_log_groups(resources: list[dict[str, Any]], outputs: Mapping[str, str]) -> list[str]:
+    """Every log group a task's lines can be in: the functions' and the stack's own groups."""
+    groups: list[str] = []
+    for resource in resources:
+        physical = resource.get("PhysicalResourceId")
+        if not physical:
+            continue
+        if resource.get("ResourceType") == "AWS::Lambda::Function":
+            groups.append(f"/aws/lambda/{physical}")
+        elif resource.get("ResourceType") == "AWS::Logs::LogGroup":
+            groups.append(physical)
+    if outputs.get(STATE_MACHINE_LOG_GROUP):
+        groups.append(outputs[STATE_MACHINE_LOG_GROUP])
+    return sorted(dict.fromkeys(groups))
