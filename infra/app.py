@@ -18,6 +18,9 @@ from infra.stack import FaultTolerantBackendStack
 
 CDK_JSON = names.REPO_ROOT / "cdk.json"
 DEFAULT_OUTDIR = names.REPO_ROOT / "cdk.out"
+# What the CDK CLI turns on, so `python -m infra.app` writes the same assembly as `cdk synth`:
+# resources carry their asset path and construct path (the local cloud maps code by them).
+CLI_DEFAULTS = {"aws:cdk:enable-asset-metadata": True, "aws:cdk:enable-path-metadata": True}
 
 
 def project_context() -> dict[str, Any]:
@@ -30,7 +33,7 @@ def build_app(context: dict[str, Any] | None = None, *, outdir: str | None = Non
 
     Context: cdk.json, then whatever the CDK CLI passes (-c ...), then `context` wins.
     """
-    merged = {**project_context(), **(context or {})}
+    merged = {**CLI_DEFAULTS, **project_context(), **(context or {})}
     if outdir is None and "CDK_OUTDIR" not in os.environ:
         outdir = str(DEFAULT_OUTDIR)
     app = App(context=merged, outdir=outdir)
