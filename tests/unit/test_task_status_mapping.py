@@ -1,0 +1,117 @@
+"""From a task record and a DescribeExecution answer to what GET /tasks shows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from shared.models import TaskStatus
+from shared.task_status import execution_arn, view_from_execution, view_without_execution
+from shared.task_store import DeadLetterNote, TaskRecord
+
+ARN = "arn:aws:states:us-east-1:123456789012:execution:task-workflow:task-001"
+STARTED = datetime(2026, 11, 24, 20, 0, 0, tzinfo=UTC)
+STOPPED = datetime(2026, 11, 24, 20, 0, 5, tzinfo=UTC)
+
+
+def _record(**changes) -> TaskRecord:
+    return TaskRecord.new("task-001", "d" * 64, STARTED).model_copy(update=changes)
+
+
+@pytest.mark.parametrize(
+    ("state_machine", "expected"),
+    [
+        (
+            "arn:aws:states:us-east-1:123456789012:stateMachine:task-workflow",
+            "arn:aws:states:us-east-1:123456789012:execution:task-workflow:task-001",
+        ),
+        (
+            "arn:aws-cn:states:cn-north-1:123456789012:stateMachine:wf",
+            "arn:aws-cn:states:cn-north-1:123456789012:execution:wf:task-001",
+        ),
+    ],
+)
+def test_execution_arn_is_derived_from_the_state_machine(state_machine, expected):
+    assert execution_arn(state_machine, "task-001") == expected
+
+
+@pytest.mark.parametrize(
+    "bad", ["", "task-workflow", "arn:aws:states:us-east-1:1:activity:x", "arn:aws:sqs:a:b:c"]
+)
+def test_a_non_state_machine_arn_is_refused(bad):
+    with pytest.raises(ValueError):
+        execution_arn(bad, "task-001")
+
+
+def test_running():
+    view = view_from_execution(_record(), ARN, {"status": "RUNNING", "startDate": STARTED})
+    assert view.body() == {
+        "taskId": "task-001",
+        "status": "RUNNING",
+        "submittedAt": "2026-11-24T20:00:00.000Z",
+        "executionArn": ARN,
+        "startDate": "2026-11-24T20:00:00.000Z",
+    }
+
+
+def test_pending_redrive_is_running():
+    assert view_from_execution(_record(), ARN, {"status": "PENDING_REDRIVE"}).status == "RUNNING"
+
+
+def test_succeeded_carries_the_parsed_output():
+    execution = {
+        "status": "SUCCEEDED",
+        "startDate": STARTED,
+        "stopDate": STOPPED,
+        "output": '{"taskId": "task-001", "attempt": 2}',
+    }
+    view = view_from_execution(_record(), ARN, execution)
+    assert view.status is TaskStatus.SUCCEEDED
+    assert view.result == {"taskId": "task-001", "attempt": 2}
+    assert view.body()["stopDate"] == "2026-11-24T20:00:05.000Z"
+    assert "error" not in view.body()
+
+
+@pytest.mark.parametrize(
+    ("execution", "error", "cause"),
+    [
+        (
+            {"status": "FAILED", "error": "TransientTaskError", "cause": "3 attempts"},
+            "TransientTaskError",
+            "3 attempts",
+        ),
+        ({"status": "TIMED_OUT"}, "States.Timeout", "The execution timed out."),
+        ({"status": "ABORTED"}, "States.Aborted", "The execution was stopped."),
+        ({"status": "ABORTED", "error": "Operator", "cause": "manual"}, "Operator", "manual"),
+    ],
+)
+def test_every_unsuccessful_end_is_failed_with_error_and_cause(execution, error, cause):
+    view = view_from_execution(_record(), ARN, execution)
+    assert (view.status, view.error, view.cause) == (TaskStatus.FAILED, error, cause)
+    assert "result" not in view.body()
+
+
+def test_no_execution_is_queued():
+    view = view_without_execution(_record())
+    assert view.body() == {
+        "taskId": "task-001",
+        "status": "QUEUED",
+        "submittedAt": "2026-11-24T20:00:00.000Z",
+    }
+
+
+def test_no_execution_but_a_dead_letter_is_failed():
+    note = DeadLetterNote(source="intake", error="StartExecutionFailed", cause="why", at="t")
+    view = view_without_execution(_record(dead_letter=note))
+    assert (view.status, view.error, view.cause) == (
+        TaskStatus.FAILED,
+        "StartExecutionFailed",
+        "why",
+    )
+
+
+def test_a_new_record_reserves_the_name_for_90_days():
+    record = _record()
+    assert record.execution_name == "task-001"
+    assert record.enqueued is False
+    assert record.expires_at - int(STARTED.timestamp()) == 90 * 24 * 3600
