@@ -14,13 +14,13 @@ function does not block anyone).
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import os
 import re
 import sys
 import threading
+import traceback
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -173,6 +173,9 @@ class AwsEndpoint:
             return None
         except LambdaServiceError as error:
             return _service_error(error)
+        except Exception as error:  # a bug of ours: answer like a Lambda service error
+            traceback.print_exc()
+            return _service_error(LambdaServiceError(f"Local Lambda runtime error: {error!r}"))
 
     def _invoke(self, request: Request, name: str) -> Response:
         assert self.runtime is not None
@@ -190,9 +193,6 @@ class AwsEndpoint:
         }
         if result.function_error:
             headers["X-Amz-Function-Error"] = result.function_error
-        if request.headers.get("X-Amz-Log-Type") == "Tail" and invocation_type == "RequestResponse":
-            # The log tail is not collected per invocation; an empty tail keeps clients happy.
-            headers["X-Amz-Log-Result"] = base64.b64encode(b"").decode("ascii")
         return Response(result.payload, status=result.status_code, headers=headers)
 
     def _configuration(self, spec: FunctionSpec) -> dict[str, Any]:

@@ -222,6 +222,7 @@ class _Worker:
         self._reader.start()
         self.started = time.monotonic()
         self.invocations = 0
+        self._close_lock = threading.Lock()
 
     def _read_output(self) -> None:
         stdout = self.process.stdout
@@ -237,6 +238,8 @@ class _Worker:
             message = self._read_frame(time.monotonic() + timeout)
         except TimeoutError:
             return _Outcome("timeout")
+        except (OSError, ValueError):
+            return _Outcome("crash")
         if message is None:
             return _Outcome("crash")
         if message.get("type") == "initError":
@@ -261,7 +264,7 @@ class _Worker:
             message = self._read_frame(time.monotonic() + timeout)
         except TimeoutError:
             return _Outcome("timeout")
-        except OSError:  # EPIPE: the worker is gone
+        except (OSError, ValueError):  # EPIPE, or a pipe closed by shutdown: the worker is gone
             return _Outcome("crash")
         if message is None:
             return _Outcome("crash")
@@ -318,12 +321,24 @@ class _Worker:
         self.close()
         return returncode
 
+    def terminate(self) -> None:
+        """Kill the process group only: the thread invoking this worker sees it end and
+        cleans up (closing the pipes under its feet could hand it someone else's fd)."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+
     def close(self) -> None:
         self._reader.join(timeout=2)
-        for fd in (self._request_fd, self._response_fd):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        self._request_fd = self._response_fd = -1
+        with self._close_lock:
+            fds, self._request_fd, self._response_fd = (
+                (self._request_fd, self._response_fd),
+                -1,
+                -1,
+            )
+        for fd in fds:
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
 
 
 class _Pool:
@@ -358,6 +373,8 @@ class _Pool:
                 self.condition.wait(remaining)
 
     def release(self, worker: _Worker | None, keep: bool) -> None:
+        """Give the slot back; a kept worker goes idle (warm), unless the pool is closed."""
+        retire = None
         with self.condition:
             self.in_use -= 1
             if worker is not None:
@@ -365,16 +382,21 @@ class _Pool:
                     self.idle.append(worker)
                 else:
                     self.workers.discard(worker)
+                    retire = worker if keep else None
             self.condition.notify()
+        if retire is not None:
+            retire.kill()
 
-    def close(self) -> list[_Worker]:
+    def close(self) -> tuple[list[_Worker], list[_Worker]]:
+        """Stop handing out workers: (idle workers, busy or starting workers)."""
         with self.condition:
             self.closed = True
-            workers = list(self.workers)
+            idle = list(self.idle)
+            busy = [worker for worker in self.workers if worker not in idle]
             self.workers.clear()
             self.idle.clear()
             self.condition.notify_all()
-        return workers
+        return idle, busy
 
 
 @dataclass
@@ -435,12 +457,19 @@ class LambdaRuntime:
             self._functions[spec.name] = spec
             self._pools[spec.name] = _Pool(spec, limit)
         if previous is not None:
-            for worker in previous.close():
+            idle, _ = previous.close()  # busy workers finish, then retire (see release)
+            for worker in idle:
                 worker.kill()
 
     def functions(self) -> list[FunctionSpec]:
         with self._lock:
             return list(self._functions.values())
+
+    def worker_pids(self, name_or_arn: str) -> list[int]:
+        """Process ids of the function's live workers (idle or busy), e.g. to kill one."""
+        _, pool = self._resolve(name_or_arn)
+        with pool.condition:
+            return [worker.process.pid for worker in pool.workers]
 
     def get(self, name_or_arn: str) -> FunctionSpec:
         """The function a name, a partial ARN or an ARN (optionally `:$LATEST`) designates."""
@@ -512,8 +541,11 @@ class LambdaRuntime:
         try:
             # Lambda queues asynchronous events; they wait for capacity, never throttled.
             self._invoke(spec, pool, arn, payload, text, client_context, EVENT_QUEUE_WAIT_SECONDS)
-        except LambdaServiceError:
+        except RuntimeStoppedError:
             pass
+        except Exception as error:  # no caller to tell: say it where the function's logs go
+            with contextlib.suppress(Exception):
+                self.echo(spec.name, f"asynchronous invocation not run: {error!r}")
         finally:
             with self._lock:
                 self._background.discard(threading.current_thread())
@@ -593,7 +625,10 @@ class LambdaRuntime:
         (then the worker is gone)."""
         env = self._worker_environment(spec)
         stream = env["AWS_LAMBDA_LOG_STREAM_NAME"]
-        worker = _Worker(spec, env, lambda line: self._log(spec, stream, line))
+        try:
+            worker = _Worker(spec, env, lambda line: self._log(spec, stream, line))
+        except OSError as error:  # e.g. the code directory does not exist
+            raise LambdaServiceError(f"Cannot start {spec.name}: {error}") from error
         with pool.condition:
             closed = pool.closed
             pool.workers.add(worker)
@@ -739,7 +774,10 @@ class LambdaRuntime:
             self._closed = True
             pools = list(self._pools.values())
         for pool in pools:
-            for worker in pool.close():
+            idle, busy = pool.close()
+            for worker in busy:
+                worker.terminate()  # its invoking thread reports the end and cleans up
+            for worker in idle:
                 worker.kill()
         with self._lock:
             background = list(self._background)
