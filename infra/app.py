@@ -38,7 +38,7 @@ def build_app(context: dict[str, Any] | None = None, *, outdir: str | None = Non
         outdir = str(DEFAULT_OUTDIR)
     app = App(context=merged, outdir=outdir)
     config = StackConfig.from_context(app.node.try_get_context)
-    FaultTolerantBackendStack(app, config.stack_name, config=config)
+    FaultTolerantBackendStack(app, names.STACK_ID, config=config)
     Tags.of(app).add("project", "fault-tolerant-backend")
     # cdk-nag 3: a policy validation plugin; any unacknowledged finding fails synthesis.
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))

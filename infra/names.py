@@ -21,6 +21,9 @@ ASSET_EXCLUDES = [
     "**/.ruff_cache",
 ]
 
+# The stack's construct id: the cloud assembly artifact (cdk.out/<STACK_ID>.template.json) and
+# what `cdk deploy <STACK_ID>` selects, whatever CloudFormation stack name context `stackName` sets.
+STACK_ID = "FaultTolerantBackend"
 DEFAULT_STACK_NAME = "FaultTolerantBackend"
 STACK_DESCRIPTION = (
     "Fault-tolerant task backend: API Gateway -> Lambda -> DynamoDB + SQS -> "

@@ -117,7 +117,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedStack:
     outdir = tmp_path_factory.mktemp("cdk.out")
     assembly = build_app(TEST_CONTEXT, outdir=str(outdir)).synth()
     stack_name = names.DEFAULT_STACK_NAME
-    template = json.loads((outdir / f"{stack_name}.template.json").read_text())
+    template = json.loads((outdir / f"{names.STACK_ID}.template.json").read_text())
     return SynthesizedStack(
         outdir=outdir,
         stack_name=stack_name,

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from cfnlint.api import ManualArgs, lint_file
 
+from infra import names
+
 # CDK renders a function's dependency on its role both as DependsOn and as a GetAtt; cfn-lint
 # flags the DependsOn as redundant. Harmless, and not ours to change.
 IGNORED_CFN_LINT_RULES = ["W3005"]
@@ -62,7 +64,7 @@ def test_synthesis_left_no_warning_or_error(stack):
 
 def test_cfn_lint_is_clean(stack):
     # Given the synthesized template  When cfn-lint checks it for us-east-1
-    template = Path(stack.outdir) / f"{stack.stack_name}.template.json"
+    template = Path(stack.outdir) / f"{names.STACK_ID}.template.json"
     matches = lint_file(
         template, ManualArgs(regions=["us-east-1"], ignore_checks=IGNORED_CFN_LINT_RULES)
     )
