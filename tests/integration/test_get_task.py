@@ -203,8 +203,8 @@ def test_step_functions_throttling_is_503(cloud, submitted, api_event, call_api,
     submitted("task-008")
 
     def throttled(**_: Any) -> Any:
-        error = {"Code": "ThrottlingException", "Message": "Rate exceeded"}
-        raise ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": 400}}, "X")
+        error: Any = {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}
+        raise ClientError(error, "DescribeExecution")
 
     monkeypatch.setattr(aws.stepfunctions(), "describe_execution", throttled)
     # When its status is asked for

@@ -148,8 +148,11 @@ def test_a_table_error_keeps_the_log_and_retries_the_record(
     table = aws.table(cloud.table_name)
 
     def failing(**_: Any) -> Any:
-        error = {"Code": "InternalServerError", "Message": "oops"}
-        raise ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": 500}}, "X")
+        error: Any = {
+            "Error": {"Code": "InternalServerError"},
+            "ResponseMetadata": {"HTTPStatusCode": 500},
+        }
+        raise ClientError(error, "UpdateItem")
 
     monkeypatch.setattr(table, "update_item", failing)
     event = events("sqs_dlq_workflow.json")

@@ -93,13 +93,8 @@ def _throttle(task_id: str, monkeypatch, error: Exception | None = None) -> None
 
     def start(**kwargs: Any) -> Any:
         if kwargs["name"] == task_id:
-            throttled = ClientError(
-                {
-                    "Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"},
-                    "ResponseMetadata": {"HTTPStatusCode": 400},
-                },
-                "StartExecution",
-            )
+            response: Any = {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}
+            throttled = ClientError(response, "StartExecution")
             raise error or throttled
         return real_start(**kwargs)
 
@@ -152,11 +147,12 @@ def test_backoff_is_capped(cloud, deliver, monkeypatch):
     changes: list[int] = []
     sqs = aws.sqs()
     real_change = sqs.change_message_visibility
-    monkeypatch.setattr(
-        sqs,
-        "change_message_visibility",
-        lambda **kw: changes.append(kw["VisibilityTimeout"]) or real_change(**kw),
-    )
+
+    def change(**kwargs: Any) -> Any:
+        changes.append(kwargs["VisibilityTimeout"])
+        return real_change(**kwargs)
+
+    monkeypatch.setattr(sqs, "change_message_visibility", change)
     # When the starter fails to start it on its fifth receive
     deliver([canonical_json(TASKS[0])], receives=5)
     # Then the timeout stops at the cap

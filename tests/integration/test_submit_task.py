@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from shared import aws
 from shared.models import MAX_WORKFLOW_INPUT_BYTES, canonical_json, payload_digest
 
-TASK = {"taskId": "task-001", "payload": {"customer": "acme", "amount": 42}}
+TASK: dict[str, Any] = {"taskId": "task-001", "payload": {"customer": "acme", "amount": 42}}
 
 
 def _payload_of_size(task_id: str, size: int) -> dict[str, Any]:
@@ -118,8 +118,8 @@ def test_table_throttling_is_503_not_a_crash(cloud, api_event, call_api, monkeyp
     table = aws.table(cloud.table_name)
 
     def throttled(**_: Any) -> Any:
-        error = {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}
-        raise ClientError({"Error": error}, "PutItem")
+        error: Any = {"Error": {"Code": "ProvisionedThroughputExceededException"}}
+        raise ClientError(error, "PutItem")
 
     monkeypatch.setattr(table, "put_item", throttled)
     # When a task is submitted

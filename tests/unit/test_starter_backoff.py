@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 from shared.aws_errors import error_code, is_transient
@@ -17,10 +19,8 @@ def test_backoff_doubles_per_receive_up_to_the_cap(receive_count, expected):
 
 
 def _client_error(code: str, status: int = 400) -> ClientError:
-    return ClientError(
-        {"Error": {"Code": code, "Message": "m"}, "ResponseMetadata": {"HTTPStatusCode": status}},
-        "StartExecution",
-    )
+    response: Any = {"Error": {"Code": code}, "ResponseMetadata": {"HTTPStatusCode": status}}
+    return ClientError(response, "StartExecution")
 
 
 @pytest.mark.parametrize(
