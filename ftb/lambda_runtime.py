@@ -47,6 +47,8 @@ INIT_TIMEOUT_SECONDS = 10.0
 DEFAULT_QUEUE_WAIT_SECONDS = 900.0
 # How long an asynchronous event waits for a free worker (Lambda keeps events up to 6 hours).
 EVENT_QUEUE_WAIT_SECONDS = 6 * 3600.0
+# Idle workers are ended after this long, as Lambda reclaims idle execution environments.
+IDLE_TIMEOUT_SECONDS = 600.0
 LATEST = "$LATEST"
 _PYTHON_VERSION = f"{sys.version_info[0]}.{sys.version_info[1]}"
 
@@ -222,6 +224,7 @@ class _Worker:
         self._reader.start()
         self.started = time.monotonic()
         self.invocations = 0
+        self.idle_since = self.started
         self._close_lock = threading.Lock()
 
     def _read_output(self) -> None:
@@ -379,6 +382,7 @@ class _Pool:
             self.in_use -= 1
             if worker is not None:
                 if keep and not self.closed:
+                    worker.idle_since = time.monotonic()
                     self.idle.append(worker)
                 else:
                     self.workers.discard(worker)
@@ -386,6 +390,16 @@ class _Pool:
             self.condition.notify()
         if retire is not None:
             retire.kill()
+
+    def retire_idle(self, idle_seconds: float) -> list[_Worker]:
+        """Take out the workers idle for longer than `idle_seconds` (the caller kills them)."""
+        cutoff = time.monotonic() - idle_seconds
+        with self.condition:
+            stale = [worker for worker in self.idle if worker.idle_since < cutoff]
+            for worker in stale:
+                self.idle.remove(worker)
+                self.workers.discard(worker)
+        return stale
 
     def close(self) -> tuple[list[_Worker], list[_Worker]]:
         """Stop handing out workers: (idle workers, busy or starting workers)."""
@@ -418,6 +432,7 @@ class LambdaRuntime:
         echo: Echo | None = None,
         faults: InvokeFaults | None = None,
         ship_logs: bool = True,
+        idle_timeout_seconds: float = IDLE_TIMEOUT_SECONDS,
     ) -> None:
         self._endpoint_url = endpoint_url
         self.region = region
@@ -431,6 +446,9 @@ class LambdaRuntime:
         self._background: set[threading.Thread] = set()
         self.stats = _Stats()
         self._logs = LogShipper(lambda: self._endpoint_url, region) if ship_logs else None
+        self._idle_timeout = idle_timeout_seconds
+        self._stopping = threading.Event()
+        threading.Thread(target=self._reap_idle, name="lambda-idle-reaper", daemon=True).start()
 
     # -- configuration ------------------------------------------------------------------
 
@@ -766,12 +784,23 @@ class LambdaRuntime:
 
     # -- lifecycle ------------------------------------------------------------------------
 
+    def _reap_idle(self) -> None:
+        # Lambda reclaims environments left idle for a while; so do we, to free memory.
+        interval = min(max(self._idle_timeout / 4, 0.05), 30.0)
+        while not self._stopping.wait(interval):
+            with self._lock:
+                pools = list(self._pools.values())
+            for pool in pools:
+                for worker in pool.retire_idle(self._idle_timeout):
+                    worker.kill()
+
     def shutdown(self) -> None:
         """Kill every worker (no orphans) and ship the remaining log lines."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
+            self._stopping.set()
             pools = list(self._pools.values())
         for pool in pools:
             idle, busy = pool.close()

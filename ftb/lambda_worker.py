@@ -164,8 +164,17 @@ def log_error(document: dict[str, Any]) -> None:
 
 
 def _max_memory_mb() -> int:
+    # Peak RSS of this process image. Linux keeps ru_maxrss across exec, so it would report
+    # the parent's size at fork time; VmHWM starts afresh with the new image.
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) // 1024
+    except OSError:
+        pass
     usage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return int(usage / 1024 / 1024) if sys.platform == "darwin" else int(usage / 1024)
+    return usage // (1024 * 1024) if sys.platform == "darwin" else usage // 1024
 
 
 def _watch_parent(parent_pid: int) -> None:

@@ -151,6 +151,10 @@ def invoke(local: LocalEndpoint, name: str, event: dict[str, Any]) -> tuple[Invo
     return result, json.loads(result.payload)
 
 
+def quiet(function_name: str, line: str) -> None:
+    """An echo that prints nothing."""
+
+
 def is_running(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -400,7 +404,7 @@ def test_faults_hook_into_every_invocation(local: LocalEndpoint, lambda_client: 
 
 def test_shutdown_leaves_no_worker_running(code_dir: Path) -> None:
     # Given a runtime with warm workers
-    runtime = LambdaRuntime("http://127.0.0.1:9", ship_logs=False, echo=lambda name, line: None)
+    runtime = LambdaRuntime("http://127.0.0.1:9", ship_logs=False, echo=quiet)
     runtime.register(
         FunctionSpec("counter", function_arn("counter"), code_dir, "functions.counter", {})
     )
@@ -414,3 +418,24 @@ def test_shutdown_leaves_no_worker_running(code_dir: Path) -> None:
     assert not is_running(pid)
     with pytest.raises(RuntimeStoppedError):
         runtime.invoke("counter", b"{}")
+
+
+def test_an_idle_worker_is_reclaimed(code_dir: Path) -> None:
+    # Given a runtime that reclaims workers idle for 0.2 s, and a warm worker
+    runtime = LambdaRuntime(
+        "http://127.0.0.1:9", ship_logs=False, echo=quiet, idle_timeout_seconds=0.2
+    )
+    try:
+        runtime.register(
+            FunctionSpec("counter", function_arn("counter"), code_dir, "functions.counter", {})
+        )
+        pid = json.loads(runtime.invoke("counter", b"{}").payload)["pid"]
+
+        # When it stays idle / Then its process ends, and the next invocation starts a new one
+        deadline = time.monotonic() + 5
+        while is_running(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not is_running(pid)
+        assert json.loads(runtime.invoke("counter", b"{}").payload)["pid"] != pid
+    finally:
+        runtime.shutdown()
