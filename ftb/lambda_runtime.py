@@ -289,8 +289,12 @@ class _Worker:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError
-            readable, _, _ = select.select([self._response_fd], [], [], remaining)
-            if not readable:
+            if self._response_fd < 0:  # closed: the worker is gone
+                return None
+            # poll, not select: select fails on descriptors above 1023 in a busy process
+            poller = select.poll()
+            poller.register(self._response_fd, select.POLLIN)
+            if not poller.poll(max(int(remaining * 1000), 1)):
                 raise TimeoutError
             chunk = os.read(self._response_fd, min(size - len(data), 1 << 20))
             if not chunk:
