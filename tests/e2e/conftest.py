@@ -1,0 +1,54 @@
+"""Two local clouds per session, started together on free ports, stopped with Ctrl-C (SIGINT).
+
+- `cloud`: the real app (`infra.app`), with process-task's FAILURE_RATE set to 0 so that a
+  task's outcome is decided by its id alone (ids ending in 3 fail permanently).
+- `extra_cloud`: the test app `tests/e2e/extra_app` (the real stack plus an extra queue,
+  function and route), with FAILURE_RATE=0.5 and a FAILURE_SEED, so that transient failures
+  are reproducible: the tests pick task ids whose attempts fail the way they need.
+
+Overrides use `ftb local --set-env FUNCTION:KEY=VALUE`, as a user would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from e2e_cloud import EXTRA_APP, EXTRA_FAILURE_RATE, FAILURE_SEED, LocalCloudProcess
+
+
+@pytest.fixture(scope="session")
+def _clouds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, LocalCloudProcess]]:
+    work_dir = tmp_path_factory.mktemp("local-clouds")
+    clouds = {
+        "main": LocalCloudProcess("main", ["--set-env", "process-task:FAILURE_RATE=0"], work_dir),
+        "extra": LocalCloudProcess(
+            "extra",
+            [
+                "--app",
+                EXTRA_APP,
+                "--set-env",
+                f"process-task:FAILURE_RATE={EXTRA_FAILURE_RATE}",
+                "--set-env",
+                f"process-task:FAILURE_SEED={FAILURE_SEED}",
+            ],
+            work_dir,
+        ),
+    }
+    for cloud in clouds.values():
+        cloud.start()
+    try:
+        yield clouds
+    finally:
+        for cloud in clouds.values():
+            cloud.stop()
+
+
+@pytest.fixture(scope="session")
+def cloud(_clouds: dict[str, LocalCloudProcess]) -> LocalCloudProcess:
+    return _clouds["main"].wait_ready()
+
+
+@pytest.fixture(scope="session")
+def extra_cloud(_clouds: dict[str, LocalCloudProcess]) -> LocalCloudProcess:
+    return _clouds["extra"].wait_ready()

@@ -1,0 +1,68 @@
+"""A starter (start-execution) worker killed in the middle of a batch loses no task."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+import uuid
+
+import pytest
+from e2e_cloud import LocalCloudProcess, alive, descendants, function_of, wait_for
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
+
+# Shortened for the test (set through the SQS API, as an operator could): a batch whose
+# invocation failed reappears after the visibility timeout.
+TEST_VISIBILITY_SECONDS = 4
+
+
+def workers_of(cloud: LocalCloudProcess, function: str) -> list[int]:
+    return [pid for pid in descendants(cloud.pid) if function_of(pid) == function]
+
+
+def test_a_starter_worker_killed_mid_batch_loses_nothing(cloud: LocalCloudProcess) -> None:
+    starter = cloud.function_name("start-execution")
+    queue_url = cloud.outputs["TaskQueueUrl"]
+    sqs = cloud.client("sqs")
+    original = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["VisibilityTimeout"])[
+        "Attributes"
+    ]["VisibilityTimeout"]
+    sqs.set_queue_attributes(
+        QueueUrl=queue_url, Attributes={"VisibilityTimeout": str(TEST_VISIBILITY_SECONDS)}
+    )
+    frozen: list[int] = []
+    try:
+        # Given warm starter workers, frozen (SIGSTOP) so that the next batch hangs in one
+        warm = f"warm-{uuid.uuid4().hex[:8]}0"
+        assert cloud.submit(warm).status == 202
+        cloud.wait_for_status(warm, "SUCCEEDED")
+        frozen = workers_of(cloud, starter)
+        assert frozen, "no warm start-execution worker"
+        for pid in frozen:
+            os.kill(pid, signal.SIGSTOP)
+
+        # When a batch of tasks is submitted and taken in flight by a frozen worker
+        task_ids = [f"crash-{uuid.uuid4().hex[:8]}{n}" for n in (0, 1, 2, 4, 5)]
+        for task_id in task_ids:
+            assert cloud.submit(task_id).status == 202
+        wait_for(lambda: cloud.queue_counts(queue_url)[0] == 0, 10, "every task to be received")
+        time.sleep(1.5)  # past the batching window (1 s): the batch is in a worker's hands
+        # ... and that worker is killed before it could start anything
+        for pid in frozen:
+            os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: not any(alive(pid) for pid in frozen), 10, "the workers to die")
+
+        # Then the runtime reports the crash as a function error, the batch comes back after
+        # the visibility timeout, a new worker starts every task, and each runs exactly once
+        for task_id in task_ids:
+            cloud.wait_for_status(task_id, "SUCCEEDED", timeout=60)
+            assert len(cloud.executions_named(task_id)) == 1
+        starter_log = "\n".join(cloud.log_messages(f"/aws/lambda/{starter}"))
+        assert "Runtime.ExitError" in starter_log
+        assert not (set(workers_of(cloud, starter)) & set(frozen))
+    finally:
+        for pid in frozen:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"VisibilityTimeout": original})
