@@ -149,7 +149,8 @@ def start_cloud(monkeypatch: pytest.MonkeyPatch, definition: str | None = None) 
 @pytest.fixture
 def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[Cloud]:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)  # moto intercepts AWS hosts only
-    with mock_aws():
+    # Explicitly not executing: other tests may switch moto's engine on process-wide.
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": False}}):
         yield start_cloud(monkeypatch)
     aws.reset()
 
