@@ -257,3 +257,14 @@ def test_logs_carry_the_task_id(cloud, api_event, call_api, log_records):
     assert accepted
     assert accepted[0]["taskId"] == "task-001"
     assert accepted[0]["correlation_id"] == "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
+
+
+def test_a_request_without_any_headers_is_415(cloud, api_event, call_api):
+    # Given a request whose event carries no headers at all
+    event = api_event(body=TASK)
+    event["headers"] = None
+    event["multiValueHeaders"] = None
+    # When it is submitted
+    response = call_api(submit_task.handler, event)
+    # Then 415 (no JSON content type), not a crash
+    assert response.status == 415
