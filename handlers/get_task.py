@@ -10,6 +10,7 @@ from urllib.parse import unquote
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from shared import aws, task_store
 from shared.api import ApiError, FieldError, install_error_handlers, invalid_request, json_response
 from shared.models import TASK_ID_PATTERN

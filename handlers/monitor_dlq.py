@@ -23,6 +23,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
+
 from shared import aws, task_store
 from shared.models import TASK_ID_PATTERN, DeadLetter, WorkflowInput, iso, utc_now
 from shared.observability import logger, metrics, tracer

@@ -10,6 +10,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
+
 from shared.errors import PermanentTaskError, TransientTaskError
 from shared.failure_simulation import fails_permanently, fails_transiently
 from shared.models import TaskResult, iso, payload_digest, utc_now

@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Field, Json, ValidationError
+
 from shared import aws
 from shared.aws_errors import error_code, is_code, is_transient
 from shared.models import TASK_ID_MAX_LENGTH, TASK_ID_PATTERN, WorkflowInput

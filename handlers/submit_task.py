@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
+
 from shared import aws, task_store
 from shared.api import ApiError, install_error_handlers, json_response, service_unavailable
 from shared.models import TaskStatus, TaskSubmission, payload_digest, utc_now

@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 
 # Fail fast and let the caller's own retry (SQS redelivery, the client) take over, rather
 # than holding a Lambda invocation in long SDK retry loops.
-_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10)
+_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10
+)
 
 
 @cache

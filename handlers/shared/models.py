@@ -44,7 +44,7 @@ class TaskSubmission(BaseModel):
     payload: dict[str, Any] = Field(description="Any JSON object.")
 
     def workflow_input(self) -> WorkflowInput:
-        return WorkflowInput(taskId=self.task_id, payload=self.payload)
+        return WorkflowInput(task_id=self.task_id, payload=self.payload)
 
 
 class WorkflowInput(BaseModel):

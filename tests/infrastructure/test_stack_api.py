@@ -7,9 +7,9 @@ import json
 import jsonschema
 import pytest
 from pydantic import ValidationError
-from shared.models import TaskSubmission
 
 from infra import names
+from shared.models import TaskSubmission
 
 
 def _methods(stack):

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from shared.settings import StarterSettings
-
 from infra import names
+from shared.settings import StarterSettings
 
 DAY = 24 * 3600
 

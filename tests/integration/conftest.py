@@ -20,6 +20,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+
 from shared import aws
 from shared.observability import logger
 from shared.settings import clear_caches

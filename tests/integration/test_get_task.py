@@ -12,10 +12,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import get_task
 import pytest
-import submit_task
 from botocore.exceptions import ClientError
+
+import get_task
+import submit_task
 from shared import aws, task_store
 from shared.models import canonical_json
 

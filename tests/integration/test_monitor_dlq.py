@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import monitor_dlq
 import pytest
-import submit_task
 from botocore.exceptions import ClientError
+
+import monitor_dlq
+import submit_task
 from shared import aws
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import process_task
 import pytest
+
+import process_task
 from shared.errors import PermanentTaskError, TransientTaskError
 from shared.models import payload_digest
 

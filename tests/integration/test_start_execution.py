@@ -10,8 +10,9 @@ import json
 from typing import Any
 
 import pytest
-import start_execution
 from botocore.exceptions import ClientError, EndpointConnectionError
+
+import start_execution
 from shared import aws
 from shared.models import canonical_json
 

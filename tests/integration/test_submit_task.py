@@ -7,8 +7,9 @@ import json
 from typing import Any
 
 import pytest
-import submit_task
 from botocore.exceptions import ClientError, EndpointConnectionError
+
+import submit_task
 from shared import aws
 from shared.models import MAX_WORKFLOW_INPUT_BYTES, canonical_json, payload_digest
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+
 from shared.failure_simulation import fails_permanently, fails_transiently
 from shared.models import payload_digest
-
 from tests.integration.local_endpoint import (
     ASL_FILE_NAME,
     HANDLERS_DIR,

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from shared.errors import (
     MAX_ERROR_MESSAGE_CHARS,
     PERMANENT_ERROR_NAME,

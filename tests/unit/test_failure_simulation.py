@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from process_task import ProcessTaskEvent, process
 from shared.errors import PermanentTaskError, TransientTaskError
 from shared.failure_simulation import draw, fails_permanently, fails_transiently

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
+
 from shared.aws_errors import error_code, is_transient
 from start_execution import backoff_seconds
 

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+
 from shared.api import ApiError
 from shared.models import MAX_WORKFLOW_INPUT_BYTES, TaskSubmission, canonical_json
 from shared.submission import (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+
 from shared.models import TaskStatus
 from shared.task_status import execution_arn, view_from_execution, view_without_execution
 from shared.task_store import DeadLetterNote, TaskRecord
