@@ -161,6 +161,9 @@ class SqsPoller:
             thread.start()
             self._threads.append(thread)
 
+    def signal_stop(self) -> None:
+        self._stop.set()
+
     def stop(self, timeout: float = 3.0) -> None:
         self._stop.set()
         deadline = time.monotonic() + timeout
@@ -168,7 +171,7 @@ class SqsPoller:
             thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
     def _say(self, line: str) -> None:
-        if self._echo is not None:
+        if self._echo is not None and not self._stop.is_set():
             self._echo("esm", f"{self.label}: {line}")
 
     def _run(self) -> None:

@@ -236,10 +236,9 @@ class LocalCloud:
         specs = {spec.name: spec for spec in self.stack.functions.values()}
 
         def limit(function: str) -> int | None:
+            # Beyond reserved concurrency Lambda throttles; otherwise the runtime queues.
             spec = specs.get(function)
-            if spec is None:
-                return None
-            return spec.reserved_concurrency or MAX_CONCURRENCY_DEFAULT
+            return spec.reserved_concurrency if spec is not None else None
 
         self.pollers = start_pollers(
             self.stack.event_source_mappings,
@@ -423,12 +422,13 @@ class LocalCloud:
             return
         self._stopped = True
         for poller in self.pollers:
-            poller._stop.set()
+            poller.signal_stop()
         if self.api is not None:
             with contextlib.suppress(Exception):
                 self.api.stop()
+        deadline = time.monotonic() + 1.0  # a poller in a long poll ends with the endpoint
         for poller in self.pollers:
-            poller.stop(timeout=1.0)
+            poller.stop(timeout=max(0.0, deadline - time.monotonic()))
         if self.runtime is not None:
             with contextlib.suppress(Exception):
                 self.runtime.shutdown()

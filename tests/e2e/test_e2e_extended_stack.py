@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 from e2e_cloud import EXTRA_FAILURE_RATE, FAILURE_SEED, LocalCloudProcess, http, wait_for
-from shared.failure_simulation import fails_transiently
 
+from shared.failure_simulation import fails_transiently
 from tests.e2e.extra_app.names import EXTRA_FUNCTION_NAME, EXTRA_TIMEOUT_SECONDS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
