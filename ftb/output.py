@@ -95,7 +95,7 @@ class Output:
         self.out.print(table)
 
     def line(self, text: str = "") -> None:
-        self.out.print(text, highlight=False)
+        self.out.print(text, highlight=False, soft_wrap=True)
 
     def note(self, text: str) -> None:
         """Side information (stderr, so it never pollutes --json output)."""

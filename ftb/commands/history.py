@@ -135,7 +135,13 @@ def analyse(events: list[dict[str, Any]], started: datetime | None = None) -> An
     step_of: dict[int, str | None] = {}
     tries: dict[str, int] = {}  # state -> schedulings in its current entry
     last_failure: dict[str, datetime] = {}
-    start = started or (ordered[0]["timestamp"] if ordered else utc_now())
+    # Times count from the ExecutionStarted event, as the console's "Started after" does.
+    first = next((e for e in ordered if e["type"] == "ExecutionStarted"), None)
+    start = (
+        first["timestamp"]
+        if first
+        else started or (ordered[0]["timestamp"] if ordered else utc_now())
+    )
     analysis = Analysis()
 
     def step(event_id: int) -> str | None:
@@ -161,7 +167,8 @@ def analyse(events: list[dict[str, Any]], started: datetime | None = None) -> An
     for event in ordered:
         event_type = str(event["type"])
         details = _details(event)
-        name = step(int(event["id"]))
+        # Execution events belong to no state (the console leaves their step empty).
+        name = None if event_type.startswith("Execution") else step(int(event["id"]))
         resource = None
         if details.get("resourceType") and details.get("resource"):
             resource = f"{details['resourceType']}:{details['resource']}"

@@ -253,7 +253,10 @@ def render_line(line: LogLine, stack: str) -> str:
     source = _short_group(line.log_group, stack)
     fields = line.fields
     if fields is None:
-        return f"[dim]{when}[/] [cyan]{escape(source)}[/] {escape(line.message)}"
+        # Lambda writes a multi-line record (a traceback) as one event with \r separators.
+        first, *rest = [part for part in re.split(r"[\r\n]+", line.message) if part.strip()] or [""]
+        more = f" [dim](+{len(rest)} more lines; --json shows them)[/]" if rest else ""
+        return f"[dim]{when}[/] [cyan]{escape(source)}[/] {escape(first)}{more}"
     level = str(fields.get("level", "")).upper()
     style = {"ERROR": "red", "WARNING": "yellow", "WARN": "yellow", "CRITICAL": "red"}.get(
         level, ""
@@ -267,7 +270,7 @@ def render_line(line: LogLine, stack: str) -> str:
         if key == "cause":
             value = _tasks.cause_summary(str(value), 160)
         if key == "executionArn":
-            value = str(value).rsplit(":", 1)[-1]
+            key, value = "execution", str(value).rsplit(":", 1)[-1]
         extras.append(f"{key}={value}")
     text = escape(str(fields.get("message", "")))
     if extras:

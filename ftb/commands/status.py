@@ -196,10 +196,14 @@ def _list(args: argparse.Namespace, output: Output) -> int:
         duration = ""
         if state.start_date and state.stop_date:
             duration = human_seconds((state.stop_date - state.start_date).total_seconds())
-        details = ""
-        if state.status == "FAILED":
-            cause = _tasks.cause_summary(state.cause, 100)
-            details = f"{state.error}: {cause}" if cause else str(state.error or "")
+        details = _details(
+            {
+                "status": state.status,
+                "error": state.error,
+                "cause": state.cause,
+                "result": state.result,
+            }
+        )
         rows.append(
             [
                 escape(state.task_id),

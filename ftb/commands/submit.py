@@ -48,6 +48,7 @@ MAX_EXAMPLES = 5  # taskIds shown per rejection group in the table
 
 @dataclass(frozen=True)
 class Submission:
+    index: int  # position in the input: reports list tasks in this order
     task_id: str  # for display; "line N" when a line has none
     body: Any  # what is POSTed (None: rejected before sending)
     local_error: str | None = None
@@ -55,6 +56,7 @@ class Submission:
 
 @dataclass
 class Outcome:
+    index: int
     task_id: str
     kind: str  # accepted | duplicate | rejected
     status: int
@@ -65,7 +67,7 @@ class Outcome:
 class Summary:
     accepted: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
-    rejections: dict[tuple[int, str], list[str]] = field(default_factory=dict)
+    rejections: dict[tuple[int, str], list[tuple[int, str]]] = field(default_factory=dict)
 
     def add(self, outcome: Outcome) -> None:
         if outcome.kind == "accepted":
@@ -74,11 +76,19 @@ class Summary:
             self.duplicates.append(outcome.task_id)
         else:
             key = (outcome.status, outcome.message)
-            self.rejections.setdefault(key, []).append(outcome.task_id)
+            self.rejections.setdefault(key, []).append((outcome.index, outcome.task_id))
 
     @property
     def rejected(self) -> int:
         return sum(len(ids) for ids in self.rejections.values())
+
+    def groups(self) -> list[tuple[int, str, list[str]]]:
+        """(status, reason, taskIds in input order), the largest group first."""
+        groups = [
+            (status, message, [task_id for _, task_id in sorted(ids)])
+            for (status, message), ids in self.rejections.items()
+        ]
+        return sorted(groups, key=lambda group: (-len(group[2]), group[0], group[1]))
 
     @property
     def total(self) -> int:
@@ -187,11 +197,13 @@ def read_lines(path: str) -> list[Submission]:
         try:
             body = json.loads(line)
         except ValueError as exc:
-            submissions.append(Submission(f"line {number}", None, f"line is not JSON ({exc})"))
+            submissions.append(
+                Submission(number, f"line {number}", None, f"line is not JSON ({exc})")
+            )
             continue
         task_id = body.get("taskId") if isinstance(body, dict) else None
         label = task_id if isinstance(task_id, str) and task_id else f"line {number}"
-        submissions.append(Submission(label, body))
+        submissions.append(Submission(number, label, body))
     return submissions
 
 
@@ -201,7 +213,7 @@ def generated(count: int, prefix: str, payload: Any) -> list[Submission]:
     for number in range(1, count + 1):
         task_id = f"{prefix}-{number:0{width}d}"
         body_payload = payload if payload is not None else {"data": f"generated task {number}"}
-        tasks.append(Submission(task_id, {"taskId": task_id, "payload": body_payload}))
+        tasks.append(Submission(number, task_id, {"taskId": task_id, "payload": body_payload}))
     return tasks
 
 
@@ -222,23 +234,23 @@ def plan(args: argparse.Namespace) -> list[Submission]:
             )
         return generated(args.count, args.prefix, payload)
     body_payload = payload if payload is not None else {"data": "test data"}
-    return [Submission(args.task_id, {"taskId": args.task_id, "payload": body_payload})]
+    return [Submission(1, args.task_id, {"taskId": args.task_id, "payload": body_payload})]
 
 
 def classify(submission: Submission, answer: _http.HttpAnswer) -> Outcome:
     if answer.status == 202:
-        return Outcome(submission.task_id, "accepted", 202)
+        return Outcome(submission.index, submission.task_id, "accepted", 202)
     if answer.status == 200:
         # A 200 after our own failed attempt is most likely that attempt's task: count it
         # as accepted rather than as someone else's duplicate.
         kind = "accepted" if answer.attempts > 1 else "duplicate"
-        return Outcome(submission.task_id, kind, 200)
-    return Outcome(submission.task_id, "rejected", answer.status, answer.message)
+        return Outcome(submission.index, submission.task_id, kind, 200)
+    return Outcome(submission.index, submission.task_id, "rejected", answer.status, answer.message)
 
 
 def submit_one(endpoint: str, bucket: TokenBucket | None, submission: Submission) -> Outcome:
     if submission.local_error is not None:
-        return Outcome(submission.task_id, "rejected", 0, submission.local_error)
+        return Outcome(submission.index, submission.task_id, "rejected", 0, submission.local_error)
     if bucket is not None:
         bucket.acquire()
     answer = _http.request("POST", endpoint, submission.body)
@@ -319,7 +331,7 @@ def _run(args: argparse.Namespace, output: Output) -> int:
 
 
 def report(summary: Summary, seconds: float, output: Output) -> None:
-    groups = sorted(summary.rejections.items(), key=lambda item: (-len(item[1]), item[0]))
+    groups = summary.groups()
     if output.json_mode:
         output.json(
             {
@@ -329,7 +341,7 @@ def report(summary: Summary, seconds: float, output: Output) -> None:
                 "rejected": summary.rejected,
                 "rejections": [
                     {"status": status, "message": message, "count": len(ids), "taskIds": ids}
-                    for (status, message), ids in groups
+                    for status, message, ids in groups
                 ],
                 "seconds": round(seconds, 3),
             }
@@ -348,7 +360,7 @@ def report(summary: Summary, seconds: float, output: Output) -> None:
         )
     if groups:
         rows = []
-        for (status, message), ids in groups:
+        for status, message, ids in groups:
             examples = ", ".join(ids[:MAX_EXAMPLES]) + (" …" if len(ids) > MAX_EXAMPLES else "")
             rows.append(
                 [str(status) if status else "-", str(len(ids)), escape(message), escape(examples)]

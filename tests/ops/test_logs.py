@@ -1,0 +1,133 @@
+"""`ftb logs` on a deployed stack (moto): the Insights query it sends, and what it keeps."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+
+from moto.logs.models import logs_backends
+
+from ftb.commands.logs import TASK_LOGS_QUERY, LogLine, matcher, task_logs_query
+from tests.ops.conftest import ACCOUNT, REGION, DeployedStack, FakeApi, Run
+
+
+def _put(stack: DeployedStack, group: str, messages: list[str]) -> None:
+    logs = stack.client("logs")
+    existing = logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+    if not any(item["logGroupName"] == group for item in existing):
+        logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName="stream")
+    now = int(time.time() * 1000)
+    logs.put_log_events(
+        logGroupName=group,
+        logStreamName="stream",
+        logEvents=[
+            {"timestamp": now - 1000 * (len(messages) - n), "message": message}
+            for n, message in enumerate(messages)
+        ],
+    )
+
+
+def _recorded_queries() -> list[tuple[str, list[str]]]:
+    queries = logs_backends[ACCOUNT][REGION].queries.values()
+    return [(query.query, query.log_group_names) for query in queries]
+
+
+def test_the_readme_query_runs_across_the_stacks_log_groups(
+    ftb: Callable[..., Run], deployed_stack: DeployedStack
+) -> None:
+    # Given log lines about task-1 (and about task-10) in two functions' log groups
+    submit_group = f"/aws/lambda/{deployed_stack.function_names[0]}"
+    process_group = f"/aws/lambda/{deployed_stack.function_names[1]}"
+    _put(
+        deployed_stack,
+        submit_group,
+        [
+            json.dumps({"level": "INFO", "message": "Task accepted", "taskId": "task-1"}),
+            json.dumps({"level": "INFO", "message": "Task accepted", "taskId": "task-10"}),
+        ],
+    )
+    _put(
+        deployed_stack,
+        process_group,
+        [
+            "START RequestId: 1 Version: $LATEST",
+            json.dumps(
+                {"level": "WARNING", "message": "Task failed", "taskId": "task-1", "attempt": 1}
+            ),
+        ],
+    )
+    # When the task's logs are asked for on the stack
+    run = ftb(
+        "logs",
+        "task-1",
+        "--stack",
+        deployed_stack.name,
+        "--region",
+        REGION,
+        "--since",
+        "1h",
+        "--json",
+    )
+    # Then one Insights query was sent: the README's query for task-1, over the groups that exist
+    assert run.code == 0, run.err
+    assert _recorded_queries() == [
+        (
+            task_logs_query("task-1"),
+            sorted([submit_group, process_group, deployed_stack.log_group]),
+        )
+    ]
+    assert 'filter taskId = "task-1" or @message like /task-1/' in TASK_LOGS_QUERY.format(
+        task_id="task-1"
+    )
+    # And only task-1's lines come back, time-ordered, with their log group
+    lines = run.json()
+    assert [(line["logGroup"], line["fields"]["message"]) for line in lines] == [
+        (submit_group, "Task accepted"),
+        (process_group, "Task failed"),
+    ]
+
+
+def test_query_runs_any_insights_query(
+    ftb: Callable[..., Run], deployed_stack: DeployedStack
+) -> None:
+    # Given a function's log group with lines (and the workflow's, empty)
+    group = f"/aws/lambda/{deployed_stack.function_names[1]}"
+    _put(deployed_stack, group, ["one", "two"])
+    query = "fields @timestamp, @message | sort @timestamp asc | limit 5"
+    # When --query is given on the stack
+    run = ftb(
+        "logs", "--query", query, "--stack", deployed_stack.name, "--region", REGION, "--json"
+    )
+    # Then exactly that query is sent and its rows are printed
+    assert run.code == 0, run.err
+    assert _recorded_queries() == [(query, sorted([group, deployed_stack.log_group]))]
+    assert [row["@message"] for row in run.json()] == ["one", "two"]
+
+
+def test_query_on_the_local_cloud_is_refused_with_what_to_do(
+    ftb: Callable[..., Run], fake_api: FakeApi
+) -> None:
+    # When --query is used against the local cloud
+    run = ftb("logs", "--query", "fields @message")
+    # Then exit code 2: Insights is AWS-only; the hint names --stack and `ftb logs TASK_ID`
+    assert run.code == 2
+    assert "--stack" in run.err and "ftb logs TASK_ID" in run.err
+
+
+def test_a_task_id_matches_whole_words_only() -> None:
+    # Given lines naming task-1, task-10, task-1's redriven run, and task-1 in an ARN
+    from datetime import UTC, datetime
+
+    def line(message: str) -> LogLine:
+        return LogLine(datetime.now(UTC), "/g", message)
+
+    belongs = matcher("task-1", ["task-1", "task-1-r1"])
+    # Then the taskId field decides for JSON lines, whole words for the rest
+    assert belongs(line(json.dumps({"taskId": "task-1"})))
+    assert not belongs(line(json.dumps({"taskId": "task-10", "note": "task-1"})))
+    assert belongs(line("arn:aws:states:us-east-1:1:execution:wf:task-1 failed"))
+    assert belongs(line("started arn:aws:states:us-east-1:1:execution:wf:task-1-r1"))
+    assert not belongs(line("started task-10"))
+    assert not belongs(line("started task-1-r2"))
