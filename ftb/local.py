@@ -362,7 +362,7 @@ class LocalCloud:
         width = max((len(name) for name in self.outputs), default=0)
         lines += [f"  {name:<{width}}  {value}" for name, value in self.outputs.items()]
         lines += ["", "Functions:"]
-        for spec in stack.functions.values():
+        for spec in sorted(stack.functions.values(), key=lambda spec: spec.name):
             concurrency = (
                 f", reserved concurrency {spec.reserved_concurrency}"
                 if spec.reserved_concurrency is not None
@@ -372,6 +372,11 @@ class LocalCloud:
                 f"  {spec.name}  ({spec.handler}, timeout {spec.timeout_seconds:g} s, "
                 f"{spec.memory_mb} MB{concurrency}) -> {spec.log_group_name}"
             )
+        if self.options.env_overrides:
+            overrides = ", ".join(
+                f"{o.target}:{o.key}={o.value}" for o in self.options.env_overrides
+            )
+            lines.append(f"  environment overrides (--set-env): {overrides}")
         if self.pollers:
             lines += ["", "Event source mappings:"]
             for poller in self.pollers:
