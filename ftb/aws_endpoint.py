@@ -61,9 +61,15 @@ def enable_step_functions_execution() -> None:
 
 class AwsEndpoint:
     def __init__(
-        self, runtime: LambdaRuntime | None, host: str = "127.0.0.1", port: int = 4566
+        self,
+        runtime: LambdaRuntime | None,
+        host: str = "127.0.0.1",
+        port: int = 4566,
+        faults: Any = None,
     ) -> None:
         self.runtime = runtime
+        # Fault injection (ftb/faults.py): `intercept(environ)` may answer instead of moto.
+        self.faults = faults
         self.host = host
         self.port = port
         self._server: BaseWSGIServer | None = None
@@ -127,6 +133,10 @@ class AwsEndpoint:
 
     def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
+        if self.faults is not None:
+            injected = self.faults.intercept(environ)
+            if injected is not None:
+                return injected(environ, start_response)  # type: ignore[no-any-return]
         if (
             self.runtime is not None
             and path.startswith("/2015-03-31/functions")

@@ -139,8 +139,11 @@ class SqsPoller:
         *,
         concurrency: int,
         echo: Echo | None = None,
+        faults: Any = None,
     ) -> None:
         self.mapping = mapping
+        # Fault injection (ftb/faults.py): `delivery_delay(...)` holds a received batch.
+        self._faults = faults
         self.concurrency = max(1, concurrency)
         self._sqs = sqs
         self._invoke = invoke
@@ -215,6 +218,12 @@ class SqsPoller:
 
     def _process(self, messages: list[dict[str, Any]]) -> None:
         queue = self.mapping.queue
+        if self._faults is not None:
+            delay = self._faults.delivery_delay(
+                queue.name, queue.logical_id, self.mapping.function_name
+            )
+            if delay > 0:
+                self._stop.wait(delay)
         event = {"Records": [sqs_event_record(m, queue.arn, self._region) for m in messages]}
         payload = json.dumps(event).encode("utf-8")
         give_up = time.monotonic() + THROTTLE_RETRY_SECONDS
@@ -263,6 +272,7 @@ def start_pollers(
     *,
     concurrency_limit: Callable[[str], int | None],
     echo: Echo | None = None,
+    faults: Any = None,
 ) -> list[SqsPoller]:
     """One poller group per enabled mapping; `concurrency_limit(function)` caps its pollers."""
     pollers = []
@@ -278,6 +288,7 @@ def start_pollers(
             region,
             concurrency=min(wanted, limit) if limit else wanted,
             echo=echo,
+            faults=faults,
         )
         poller.start()
         pollers.append(poller)

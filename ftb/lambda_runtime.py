@@ -741,6 +741,10 @@ class LambdaRuntime:
     def _worker_environment(self, spec: FunctionSpec) -> dict[str, str]:
         stream = log_stream_name()
         env = dict(spec.environment)
+        # Fault injection (ftb/faults.py) may add FTB_FAULT_* variables to new workers.
+        fault_environment = getattr(self.faults, "worker_environment", None)
+        if fault_environment is not None:
+            env.update(fault_environment(spec))
         # What Lambda sets itself (reserved: it wins over the template), plus what makes the
         # function talk to the local endpoint and never to AWS.
         env.update(

@@ -185,6 +185,22 @@ def _watch_parent(parent_pid: int) -> None:
             os._exit(0)
 
 
+def _install_faults() -> Any:
+    """`ftb local --faults`: crash points of this worker (ftb/worker_faults.py), loaded by
+    path like this file, and only when the runtime asked for them."""
+    if not os.environ.get("FTB_FAULT_CRASHES"):
+        return None
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker_faults.py")
+    spec = importlib.util.spec_from_file_location("_ftb_worker_faults", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module.install()
+
+
 def serve(request_fd: int, response_fd: int, parent_pid: int) -> None:
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
     task_root = os.environ["LAMBDA_TASK_ROOT"]
@@ -192,6 +208,7 @@ def serve(request_fd: int, response_fd: int, parent_pid: int) -> None:
     sys.path[0] = task_root  # replaces this script's directory, as /var/task on Lambda
 
     started = time.monotonic()
+    faults = _install_faults()
     try:
         handler = load_handler(os.environ["_HANDLER"])
     except BaseException as error:
@@ -231,6 +248,8 @@ def serve(request_fd: int, response_fd: int, parent_pid: int) -> None:
             document = error_document(error, request_id)
             log_error(document)
             response = {"type": "error", "error": document}
+        if faults is not None:
+            faults.after_handler()  # may end this worker: the answer is never sent
         sys.stdout.flush()
         sys.stderr.flush()
         duration_ms = (time.monotonic() - began) * 1000
