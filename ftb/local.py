@@ -33,8 +33,8 @@ from ftb.api_gateway import ApiGateway, ApiServer, RestApi
 from ftb.aws_endpoint import AwsEndpoint
 from ftb.event_sources import SqsPoller, start_pollers
 from ftb.lambda_runtime import LambdaRuntime
-from ftb.provision import EnvOverride, LocalStack, ProvisionContext, provision
-from ftb.template import Resolver, StackContext, Template, load_template
+from ftb.provision import EnvOverride, LocalStack, ProvisionContext, ProvisionError, provision
+from ftb.template import Resolver, StackContext, Template, TemplateError, load_template
 
 DEFAULT_API_PORT = 3000
 DEFAULT_ENDPOINT_PORT = 4566
@@ -462,11 +462,12 @@ def run(options: LocalOptions, stop_requested: threading.Event) -> int:
     cloud = LocalCloud(options)
     try:
         cloud.start()
-    except (LocalCloudError, synthesis.SynthError) as error:
+    except (LocalCloudError, synthesis.SynthError, TemplateError, ProvisionError) as error:
         print(f"ftb local: {error}", file=sys.stderr)
         return 2
     try:
-        print(cloud.banner(), flush=True)
+        if not stop_requested.is_set():  # Ctrl-C during start-up: straight to the stop
+            print(cloud.banner(), flush=True)
         stop_requested.wait()
         print("\nftb local: stopping...", flush=True)
     finally:
