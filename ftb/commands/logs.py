@@ -46,6 +46,7 @@ INSIGHTS_TIMEOUT_SECONDS = 300
 DEFAULT_QUERY_SINCE = timedelta(hours=1)
 DEFAULT_TASK_SINCE = timedelta(days=1)  # when the task's record gives no submission time
 LOCAL_FUNCTION_PREFIX = "/aws/lambda/"
+LOGS_AFTER_END = timedelta(minutes=15)
 # Fields of a Powertools JSON line worth showing next to its message.
 _EXTRA_FIELDS = ("error", "cause", "attempt", "status", "receiveCount", "executionArn")
 
@@ -309,6 +310,17 @@ def _run_query(args: argparse.Namespace, target: Target, output: Output) -> int:
     return EXIT_OK
 
 
+def _window_end(target: Target, record: dict[str, Any] | None) -> datetime:
+    """Insights bills by data scanned: stop a while after the task's latest run ended."""
+    if record is None:
+        return utc_now()
+    current = _tasks.execution_arn(target.state_machine_arn, _tasks.run_names(record)[-1])
+    execution = _tasks.describe(target.client("stepfunctions"), current)
+    stopped = execution.get("stopDate") if execution else None
+    # The monitor's record of a dead letter follows the end within seconds.
+    return min(utc_now(), stopped + LOGS_AFTER_END) if stopped else utc_now()
+
+
 def _run(args: argparse.Namespace, output: Output) -> int:
     if args.query and args.task_id:
         raise CommandError("give a TASK_ID or --query, not both", "e.g. `ftb logs task123`")
@@ -330,10 +342,9 @@ def _run(args: argparse.Namespace, output: Output) -> int:
         start = (submitted - timedelta(minutes=1)) if submitted else utc_now() - DEFAULT_TASK_SINCE
     logs = target.client("logs")
     if target.kind == "aws":
+        end = _window_end(target, record) if args.since is None else utc_now()
         groups = existing_log_groups(logs, target.log_groups)
-        rows = (
-            run_insights(logs, groups, task_logs_query(task_id), start, utc_now()) if groups else []
-        )
+        rows = run_insights(logs, groups, task_logs_query(task_id), start, end) if groups else []
         lines = insights_lines(rows)
     else:
         groups = local_log_groups(logs, target)

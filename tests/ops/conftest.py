@@ -5,6 +5,7 @@
   CloudFormation with the outputs the real stack has, so that `--stack` resolves from them.
 - `fake_api`: a tiny HTTP server answering POST /tasks and GET /tasks/{id} like the API, plus
   a local-cloud state file pointing at it (what `ftb local` writes), for the HTTP paths.
+- `ops_cloud` / `on_ops_cloud`: the local cloud (tests/e2e's LocalCloudProcess, own instance).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import json
 import os
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -23,21 +23,18 @@ import pytest
 from moto import mock_aws
 
 from ftb import cli
-
-REGION = "us-east-1"
-ACCOUNT = "123456789012"
-STACK = "OpsTestStack"
-ASL = Path(__file__).resolve().parents[2] / "statemachine" / "task_workflow.asl.json"
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        return json.loads(self.out)
+from tests.ops.support import (
+    CLOUD_FAILURE_RATE,
+    CLOUD_FAILURE_SEED,
+    REGION,
+    STACK,
+    DeployedStack,
+    FakeApi,
+    OpsCloud,
+    Run,
+    fake_api_handler,
+    stack_template,
+)
 
 
 @pytest.fixture
@@ -56,105 +53,13 @@ def ftb(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> 
     return run
 
 
-# --- a deployed stack, in moto ------------------------------------------------------------------
-
-
-@dataclass
-class DeployedStack:
-    name: str
-    outputs: dict[str, str]
-    table_name: str
-    state_machine_arn: str
-    function_names: list[str]
-    log_group: str
-
-    def client(self, service: str) -> Any:
-        return boto3.client(service, region_name=REGION)  # type: ignore[call-overload]
-
-
-def _template() -> dict[str, Any]:
-    definition = (
-        ASL.read_text(encoding="utf-8")
-        .replace("${ProcessTaskFunctionArn}", f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:pt")
-        .replace("${DeadLetterQueueUrl}", "https://sqs.us-east-1.amazonaws.com/123/dlq")
-    )
-    role = {"Fn::GetAtt": ["Role", "Arn"]}
-    functions = {
-        f"{key.title().replace('-', '')}Function": {
-            "Type": "AWS::Lambda::Function",
-            "Properties": {
-                "FunctionName": f"{STACK}-{key}",
-                "Runtime": "python3.12",
-                "Handler": "index.handler",
-                "Role": role,
-                "Code": {"ZipFile": "def handler(event, context):\n    return event\n"},
-            },
-        }
-        for key in ("submit-task", "process-task")
-    }
-    return {
-        "Resources": {
-            "Role": {
-                "Type": "AWS::IAM::Role",
-                "Properties": {
-                    "AssumeRolePolicyDocument": {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Effect": "Allow",
-                                "Principal": {"Service": "lambda.amazonaws.com"},
-                                "Action": "sts:AssumeRole",
-                            }
-                        ],
-                    }
-                },
-            },
-            **functions,
-            "Table": {
-                "Type": "AWS::DynamoDB::Table",
-                "Properties": {
-                    "TableName": f"{STACK}-tasks",
-                    "BillingMode": "PAY_PER_REQUEST",
-                    "KeySchema": [{"AttributeName": "taskId", "KeyType": "HASH"}],
-                    "AttributeDefinitions": [{"AttributeName": "taskId", "AttributeType": "S"}],
-                },
-            },
-            "TaskQueue": {"Type": "AWS::SQS::Queue", "Properties": {}},
-            "DeadLetterQueue": {"Type": "AWS::SQS::Queue", "Properties": {}},
-            "WorkflowLogs": {
-                "Type": "AWS::Logs::LogGroup",
-                "Properties": {"LogGroupName": f"/aws/vendedlogs/states/{STACK}-workflow"},
-            },
-            "Workflow": {
-                "Type": "AWS::StepFunctions::StateMachine",
-                "Properties": {
-                    "StateMachineName": f"{STACK}-workflow",
-                    "DefinitionString": definition,
-                    "RoleArn": role,
-                },
-            },
-        },
-        "Outputs": {
-            "ApiUrl": {"Value": "https://abc123.execute-api.us-east-1.amazonaws.com/v1/"},
-            "TasksEndpoint": {
-                "Value": "https://abc123.execute-api.us-east-1.amazonaws.com/v1/tasks"
-            },
-            "StateMachineArn": {"Value": {"Ref": "Workflow"}},
-            "StateMachineLogGroupName": {"Value": {"Ref": "WorkflowLogs"}},
-            "TaskQueueUrl": {"Value": {"Ref": "TaskQueue"}},
-            "DeadLetterQueueUrl": {"Value": {"Ref": "DeadLetterQueue"}},
-            "TasksTableName": {"Value": {"Ref": "Table"}},
-        },
-    }
-
-
 @pytest.fixture
 def deployed_stack(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[DeployedStack]:
     # No local cloud may be picked up by accident.
     monkeypatch.setenv("FTB_STATE_FILE", str(tmp_path / "no-local-cloud.json"))
     with mock_aws():
         cloudformation = boto3.client("cloudformation", region_name=REGION)
-        cloudformation.create_stack(StackName=STACK, TemplateBody=json.dumps(_template()))
+        cloudformation.create_stack(StackName=STACK, TemplateBody=json.dumps(stack_template()))
         described = cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]
         outputs = {item["OutputKey"]: item["OutputValue"] for item in described["Outputs"]}
         yield DeployedStack(
@@ -167,121 +72,13 @@ def deployed_stack(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[
         )
 
 
-# --- a fake task API behind a local-cloud state file --------------------------------------------
-
-
-@dataclass
-class FakeApi:
-    """Answers like the task API: 202 new, 200 same task again, 409 other payload, 400 bad id.
-
-    `script` maps a taskId to a list of statuses to answer first (e.g. [503] then normal).
-    """
-
-    url: str
-    state_file: Path
-    tasks: dict[str, Any] = field(default_factory=dict)
-    script: dict[str, list[int]] = field(default_factory=dict)
-    requests: list[tuple[str, str, float]] = field(default_factory=list)  # method, path, time
-    in_flight: int = 0
-    max_in_flight: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-def _handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
-    import time
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def _answer(self, status: int, body: Any) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def _enter(self) -> None:
-            with api.lock:
-                api.requests.append((self.command, self.path, time.monotonic()))
-                api.in_flight += 1
-                api.max_in_flight = max(api.max_in_flight, api.in_flight)
-
-        def _leave(self) -> None:
-            with api.lock:
-                api.in_flight -= 1
-
-        def do_POST(self) -> None:
-            self._enter()
-            try:
-                time.sleep(0.02)  # a little latency, so concurrency is observable
-                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                body = json.loads(raw)
-                task_id = body.get("taskId")
-                with api.lock:
-                    scripted = api.script.get(str(task_id)) or []
-                    forced = scripted.pop(0) if scripted else None
-                if forced is not None:
-                    self._answer(forced, {"message": "A backing service is unavailable"})
-                    return
-                if not isinstance(task_id, str) or not task_id or "!" in task_id:
-                    self._answer(
-                        400,
-                        {
-                            "message": "Invalid request",
-                            "errors": [{"field": "taskId", "message": "must be 1-80 of ..."}],
-                        },
-                    )
-                    return
-                with api.lock:
-                    existing = api.tasks.get(task_id)
-                    if existing is None:
-                        api.tasks[task_id] = body.get("payload")
-                        status, answer = 202, {"taskId": task_id, "status": "QUEUED"}
-                    elif existing == body.get("payload"):
-                        status, answer = 200, {"taskId": task_id, "status": "QUEUED"}
-                    else:
-                        status = 409
-                        answer = {
-                            "message": "taskId is already used by a task with a different payload",
-                            "taskId": task_id,
-                        }
-                self._answer(status, answer)
-            finally:
-                self._leave()
-
-        def do_GET(self) -> None:
-            self._enter()
-            try:
-                task_id = self.path.rsplit("/", 1)[-1]
-                if task_id not in api.tasks:
-                    self._answer(404, {"message": "Task not found", "taskId": task_id})
-                elif task_id.endswith("3"):
-                    self._answer(
-                        200,
-                        {
-                            "taskId": task_id,
-                            "status": "FAILED",
-                            "error": "PermanentTaskError",
-                            "cause": json.dumps({"errorMessage": "it ends in 3"}),
-                        },
-                    )
-                else:
-                    self._answer(200, {"taskId": task_id, "status": "SUCCEEDED", "result": {}})
-            finally:
-                self._leave()
-
-    return Handler
-
-
 @pytest.fixture
 def fake_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeApi]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_placeholder)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
     url = f"http://127.0.0.1:{server.server_address[1]}"
     state_file = tmp_path / "local.json"
     api = FakeApi(url=url, state_file=state_file)
-    server.RequestHandlerClass = _handler(api)
+    server.RequestHandlerClass = fake_api_handler(api)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     state_file.write_text(
@@ -304,5 +101,35 @@ def fake_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAp
         server.server_close()
 
 
-class _handler_placeholder(BaseHTTPRequestHandler):
-    pass
+@pytest.fixture(scope="session")
+def ops_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The real app on free ports, its process-task failing half the time (seeded).
+
+    It reuses tests/e2e's LocalCloudProcess; it is its own instance because these tests
+    change process-task's environment while it runs (`deploy_fix`, see local_cloud.py).
+    """
+
+    cloud = OpsCloud(
+        "ops",
+        [
+            "--quiet",
+            "--set-env",
+            f"process-task:FAILURE_RATE={CLOUD_FAILURE_RATE}",
+            "--set-env",
+            f"process-task:FAILURE_SEED={CLOUD_FAILURE_SEED}",
+        ],
+        tmp_path_factory.mktemp("ops-cloud"),
+    )
+    cloud.start()
+    try:
+        yield cloud.wait_ready()
+    finally:
+        cloud.stop()
+
+
+@pytest.fixture
+def on_ops_cloud(ops_cloud: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Point `ftb` at the test cloud (as `make run`'s state file would)."""
+    monkeypatch.setenv("FTB_STATE_FILE", str(ops_cloud.state_file))
+    monkeypatch.delenv("FTB_STACK", raising=False)
+    return ops_cloud

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
+import pytest
 from moto.logs.models import logs_backends
 
 from ftb.commands.logs import TASK_LOGS_QUERY, LogLine, matcher, task_logs_query
-from tests.ops.conftest import ACCOUNT, REGION, DeployedStack, FakeApi, Run
+from tests.ops.support import ACCOUNT, REGION, DeployedStack, FakeApi, Run
 
 
 def _put(stack: DeployedStack, group: str, messages: list[str]) -> None:
@@ -118,8 +120,6 @@ def test_query_on_the_local_cloud_is_refused_with_what_to_do(
 
 def test_a_task_id_matches_whole_words_only() -> None:
     # Given lines naming task-1, task-10, task-1's redriven run, and task-1 in an ARN
-    from datetime import UTC, datetime
-
     def line(message: str) -> LogLine:
         return LogLine(datetime.now(UTC), "/g", message)
 
@@ -131,3 +131,36 @@ def test_a_task_id_matches_whole_words_only() -> None:
     assert belongs(line("started arn:aws:states:us-east-1:1:execution:wf:task-1-r1"))
     assert not belongs(line("started task-10"))
     assert not belongs(line("started task-1-r2"))
+
+
+def test_without_since_the_query_window_is_the_tasks_lifetime(
+    ftb: Callable[..., Run], deployed_stack: DeployedStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a task submitted a while ago whose only run has ended
+    submitted = datetime.now(UTC) - timedelta(hours=3)
+    deployed_stack.client("dynamodb").put_item(
+        TableName=deployed_stack.table_name,
+        Item={
+            "taskId": {"S": "old-1"},
+            "payloadDigest": {"S": "x"},
+            "submittedAt": {"S": submitted.isoformat(timespec="milliseconds")},
+            "executionName": {"S": "old-1"},
+            "expiresAt": {"N": "1"},
+        },
+    )
+    sfn = deployed_stack.client("stepfunctions")
+    arn = sfn.start_execution(
+        stateMachineArn=deployed_stack.state_machine_arn, name="old-1", input="{}"
+    )["executionArn"]
+    sfn.stop_execution(executionArn=arn)
+    stopped = sfn.describe_execution(executionArn=arn)["stopDate"]
+    # When its logs are asked for without --since, a day later
+    later = datetime.now(UTC) + timedelta(days=1)
+    monkeypatch.setattr("ftb.commands.logs.utc_now", lambda: later)
+    run = ftb("logs", "old-1", "--stack", deployed_stack.name, "--region", REGION, "--json")
+    # Then the query covers a minute before the submission to 15 minutes after the run ended
+    assert run.code == 0, run.err
+    [query] = logs_backends[ACCOUNT][REGION].queries.values()
+    assert query.start_time == int((submitted - timedelta(minutes=1)).timestamp())
+    assert query.end_time == int((stopped + timedelta(minutes=15)).timestamp()) + 1
+    assert query.query == task_logs_query("old-1")

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from shared.models import payload_digest as contract_digest
 
 from ftb.commands.redrive import RESERVED_DIGEST, derived_name, payload_digest
-from tests.ops.conftest import REGION, DeployedStack, Run
+from shared.models import payload_digest as contract_digest
+from tests.ops.support import REGION, DeployedStack, Run
 
 EXECUTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 

@@ -12,7 +12,7 @@ import pytest
 
 from ftb import target as targets
 from ftb.output import CommandError
-from tests.ops.conftest import DeployedStack
+from tests.ops.support import DeployedStack
 
 
 def _args(**values: object) -> argparse.Namespace:
