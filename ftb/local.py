@@ -32,6 +32,7 @@ from ftb import synth as synthesis
 from ftb.api_gateway import ApiGateway, ApiServer, RestApi
 from ftb.aws_endpoint import AwsEndpoint
 from ftb.event_sources import SqsPoller, start_pollers
+from ftb.faults import FaultConfig, Faults
 from ftb.lambda_runtime import LambdaRuntime
 from ftb.provision import EnvOverride, LocalStack, ProvisionContext, ProvisionError, provision
 from ftb.template import Resolver, StackContext, Template, TemplateError, load_template
@@ -65,6 +66,7 @@ class LocalOptions:
     state_file: Path | None = None
     resynth: bool = False
     echo_functions: bool = True
+    faults: FaultConfig | None = None  # fault injection (ftb/faults.py): off by default
 
     @property
     def state_path(self) -> Path:
@@ -152,6 +154,7 @@ class LocalCloud:
         self.endpoint: AwsEndpoint | None = None
         self.api: ApiServer | None = None
         self.pollers: list[SqsPoller] = []
+        self.faults: Faults | None = None
         self._echo_lock = threading.Lock()
         self._stopped = False
         self._work_dir: tempfile.TemporaryDirectory[str] | None = None
@@ -208,18 +211,21 @@ class LocalCloud:
                 "stop whatever holds it or pass --port"
             ) from None
         endpoint_url = f"http://{_display_host(options.host)}:{endpoint_port}"
+        self._work_dir = tempfile.TemporaryDirectory(prefix="ftb-local-")
+        if options.faults is not None and options.faults.enabled:
+            self.faults = Faults(options.faults, options.region, Path(self._work_dir.name))
         self.runtime = LambdaRuntime(
             endpoint_url,
             options.region,
             max_concurrency_default=MAX_CONCURRENCY_DEFAULT,
             echo=self._function_echo,
+            faults=self.faults,
         )
-        self.endpoint = AwsEndpoint(self.runtime, options.host, endpoint_port)
+        self.endpoint = AwsEndpoint(self.runtime, options.host, endpoint_port, faults=self.faults)
         self.endpoint.start()
         clients = Clients(self.endpoint.url, options.region)
         context = StackContext(stack_name=self.template.stack_name, region=options.region)
         resolver = Resolver(self.template, context, options.parameters)
-        self._work_dir = tempfile.TemporaryDirectory(prefix="ftb-local-")
         ctx = ProvisionContext(
             template=self.template,
             resolver=resolver,
@@ -230,6 +236,8 @@ class LocalCloud:
             localize=lambda text: self._localize(text, ctx.stack.rest_apis),
         )
         self.stack = provision(ctx)
+        if self.faults is not None:
+            self.faults.bind(self.stack.functions, self.stack.queues.values(), clients.sqs)
         self.outputs = self._outputs(resolver)
         gateway.set_apis(sorted(self.stack.rest_apis.values(), key=lambda api: api.logical_id))
         self.api.start()
@@ -240,13 +248,23 @@ class LocalCloud:
             spec = specs.get(function)
             return spec.reserved_concurrency if spec is not None else None
 
+        mappings = []
+        for mapping in self.stack.event_source_mappings:
+            if mapping.function_name in specs:
+                mappings.append(mapping)
+            else:
+                self.stack.warnings.append(
+                    f"{mapping.logical_id}: {mapping.function_name} does not run locally; "
+                    f"{mapping.queue.name} is not polled"
+                )
         self.pollers = start_pollers(
-            self.stack.event_source_mappings,
+            mappings,
             clients.sqs,
             self._runtime_invoke,
             options.region,
             concurrency_limit=limit,
             echo=lambda source, line: self._echo(source, line),
+            faults=self.faults,
         )
         self._write_state()
 
