@@ -33,6 +33,25 @@ def _env_override(text: str) -> Any:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def _fault_file(text: str) -> Any:
+    from ftb.faults import FaultConfig, FaultConfigError
+
+    try:
+        return FaultConfig.load(Path(text))
+    except FaultConfigError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _fault_flag(text: str) -> str:
+    from ftb.faults import FaultConfig, FaultConfigError
+
+    try:
+        FaultConfig().apply_flag(text)  # checked here, applied in order in _run_local
+    except FaultConfigError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
 def _parameter(text: str) -> tuple[str, str]:
     name, sep, value = text.partition("=")
     if not sep or not name:
@@ -101,6 +120,26 @@ def _register_local(subparsers: Any) -> None:
         metavar="NAME=VALUE",
         help="a template parameter value (repeatable)",
     )
+    parser.add_argument(
+        "--faults",
+        dest="fault_file",
+        type=_fault_file,
+        default=None,
+        metavar="FILE",
+        help="fault injection settings, TOML or JSON (docs/reliability.md); off by default",
+    )
+    parser.add_argument(
+        "--fault",
+        dest="fault_flags",
+        action="append",
+        type=_fault_flag,
+        default=[],
+        metavar="NAME[:TARGET[:POINT]]=VALUE",
+        help="one fault, after --faults, e.g. start-execution-throttle=0.1, "
+        "crash:start-execution:after-call.states.StartExecution=0.05, "
+        "function-error:monitor-dlq=0.3, start-execution-bucket-scale=0.01, sqs-delay=2, "
+        "visibility-timeout:task-queue=10 (repeatable; docs/reliability.md)",
+    )
     parser.add_argument("--resynth", action="store_true", help="synthesize even if cached")
     parser.add_argument(
         "--quiet", action="store_true", help="do not echo the functions' output to the terminal"
@@ -136,6 +175,7 @@ def _run_local(args: argparse.Namespace) -> int:
         state_file=_state_file(args.state_file, root),
         resynth=args.resynth,
         echo_functions=not args.quiet,
+        faults=_faults(args),
     )
     stop = threading.Event()
     interrupts = 0
@@ -150,6 +190,15 @@ def _run_local(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     return local.run(options, stop)
+
+
+def _faults(args: argparse.Namespace) -> Any:
+    from ftb.faults import FaultConfig
+
+    config = args.fault_file or FaultConfig()
+    for flag in args.fault_flags:
+        config.apply_flag(flag)
+    return config if config.enabled else None
 
 
 def _state_file(explicit: Path | None, root: Path) -> Path:

@@ -328,6 +328,7 @@ class LocalCloud:
             "queues": {lid: queue.url for lid, queue in self.stack.queues.items()},
             "stateMachines": dict(self.stack.state_machines),
             "tables": dict(self.stack.tables),
+            "faultsUrl": f"{self.endpoint.url}/_ftb/faults" if self.faults else None,
         }
 
     def _write_state(self) -> None:
@@ -410,6 +411,9 @@ class LocalCloud:
             lines += ["", "Not emulated (in the template, ignored locally):"]
             for kind, ids in sorted(stack.not_emulated.items()):
                 lines.append(f"  {kind} ({len(ids)})")
+        if self.faults is not None:
+            lines += ["", f"Fault injection ON (counters: GET {self.endpoint.url}/_ftb/faults):"]
+            lines += [f"  {line}" for line in self.faults.config.describe(self.options.region)]
         if stack.warnings:
             lines += ["", "Warnings:"]
             lines += [f"  {warning}" for warning in stack.warnings]
