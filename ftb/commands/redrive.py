@@ -13,7 +13,8 @@ Per task, in this order:
    colliding with this execution; a name already taken gets the hashed form;
 3. move the record to the new run with a conditional update (`executionName` unchanged
    since step 1, so two concurrent redrives cannot both win): `executionName` = the new
-   name, the old one appended to `runs`, `deadLetter` removed;
+   name, the old one appended to `runs`, `deadLetter` removed, `expiresAt` pushed to 91
+   days from now (the record lives as long as its newest execution name is reserved);
 4. StartExecution with the failed execution's own input (the original {taskId, payload};
    the payload is not stored in the record).
 
@@ -54,7 +55,9 @@ from ftb.target import Target
 MAX_EXECUTION_NAME = 80
 DEFAULT_SINCE = timedelta(days=1)
 WAIT_TIMEOUT_SECONDS = 300
-RECORD_TTL_DAYS = 90  # as the task records (handlers/shared/models.py TASK_RECORD_TTL_DAYS)
+# Records live as long as their execution names stay reserved (90 days after the execution
+# ends, handlers/shared/models.py TASK_RECORD_TTL_DAYS); a day more covers the run itself.
+RECORD_TTL = timedelta(days=91)
 # A reservation's digest: not a SHA-256 hex digest, so no payload ever matches it (409).
 RESERVED_DIGEST = "reserved-execution-name"
 _CONCURRENCY = 4
@@ -251,7 +254,7 @@ class Redriver:
                     "submittedAt": iso(now),
                     "executionName": name,
                     "enqueued": True,
-                    "expiresAt": int((now + timedelta(days=RECORD_TTL_DAYS)).timestamp()),
+                    "expiresAt": int((now + RECORD_TTL).timestamp()),
                 },
                 ConditionExpression="attribute_not_exists(taskId) OR reservedFor = :task",
                 ExpressionAttributeValues={":task": task_id},
@@ -271,7 +274,7 @@ class Redriver:
                 Key={"taskId": task_id},
                 UpdateExpression=(
                     "SET executionName = :new, runs = list_append(if_not_exists(runs, :none), "
-                    ":old), redrivenAt = :now REMOVE deadLetter"
+                    ":old), redrivenAt = :now, expiresAt = :expires REMOVE deadLetter"
                 ),
                 ConditionExpression="executionName = :current",
                 ExpressionAttributeValues={
@@ -279,6 +282,7 @@ class Redriver:
                     ":old": [current],
                     ":none": [],
                     ":now": iso(utc_now()),
+                    ":expires": int((utc_now() + RECORD_TTL).timestamp()),
                     ":current": current,
                 },
             )

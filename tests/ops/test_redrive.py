@@ -126,6 +126,8 @@ def test_a_failed_task_is_redriven_under_a_new_name_and_the_first_run_stays_reac
     assert record["executionName"] == {"S": "job-1-r1"}
     assert record["runs"] == {"L": [{"S": "job-1"}]}
     assert "deadLetter" not in record
+    # (kept as long as the new name stays reserved: 90 days after the run, and a day more)
+    assert int(record["expiresAt"]["N"]) > time.time() + 90 * 86400
     # And the new name is reserved, so no task can be submitted under it later
     reservation = _record(deployed_stack, "job-1-r1")
     assert reservation["reservedFor"] == {"S": "job-1"}
