@@ -13,7 +13,11 @@ import pytest
 from e2e_cloud import EXTRA_FAILURE_RATE, FAILURE_SEED, LocalCloudProcess, http, wait_for
 
 from shared.failure_simulation import fails_transiently
-from tests.e2e.extra_app.names import EXTRA_FUNCTION_NAME, EXTRA_TIMEOUT_SECONDS
+from tests.e2e.extra_app.names import (
+    EXTRA_FUNCTION_NAME,
+    EXTRA_MAX_RECEIVE_COUNT,
+    EXTRA_TIMEOUT_SECONDS,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
@@ -111,6 +115,7 @@ def test_the_extra_queue_and_function_are_provisioned_and_consume_messages(
 ) -> None:
     # Given the extra stack's outputs (the template's, resolved to local values)
     queue_url = extra_cloud.outputs["ExtraQueueUrl"]
+    dead_letter_url = extra_cloud.outputs["ExtraDeadLetterQueueUrl"]
     assert extra_cloud.outputs["ExtraFunctionName"] == EXTRA_FUNCTION_NAME
     assert queue_url.startswith(extra_cloud.endpoint_url)
 
@@ -118,17 +123,35 @@ def test_the_extra_queue_and_function_are_provisioned_and_consume_messages(
     sqs = extra_cloud.client("sqs")
     marker = uuid.uuid4().hex
     sqs.send_message(QueueUrl=queue_url, MessageBody=f"hello-{marker}")
-    sqs.send_message(QueueUrl=queue_url, MessageBody="fail")
+    failing = sqs.send_message(QueueUrl=queue_url, MessageBody="fail")["MessageId"]
 
     # Then its event source mapping delivers them: the function logs the good one in its
-    # log group, the reported failure stays on the queue and the good one is deleted
+    # log group and the good one is deleted
     group = f"/aws/lambda/{EXTRA_FUNCTION_NAME}"
     wait_for(
         lambda: any(r.get("echo") == f"hello-{marker}" for r in extra_cloud.json_logs(group)),
         30,
         "the extra function's log line",
     )
-    wait_for(lambda: extra_cloud.queue_counts(queue_url) == (0, 1), 15, "only 'fail' in flight")
+
+    # And the reported failure comes back after the visibility timeout until the queue's
+    # redrive policy moves it to its dead-letter queue, after maxReceiveCount receives
+    def dead_lettered() -> list[dict[str, Any]]:
+        response = sqs.receive_message(
+            QueueUrl=dead_letter_url, WaitTimeSeconds=1, MessageSystemAttributeNames=["All"]
+        )
+        return [m for m in response.get("Messages", []) if m["MessageId"] == failing]
+
+    moved = wait_for(dead_lettered, 30, "the failing message in the extra DLQ")
+    assert moved[0]["Body"] == "fail"
+    wait_for(
+        lambda: [r for r in extra_cloud.json_logs(group) if r.get("messageId") == failing],
+        10,
+        "the failing message's deliveries in the log",
+    )
+    deliveries = [r for r in extra_cloud.json_logs(group) if r.get("messageId") == failing]
+    assert len(deliveries) == EXTRA_MAX_RECEIVE_COUNT
+    assert extra_cloud.queue_counts(queue_url) == (0, 0)
 
 
 def test_the_extra_route_gets_an_api_gateway_proxy_event(extra_cloud: LocalCloudProcess) -> None:

@@ -1,4 +1,4 @@
-"""The real stack, extended: one more queue, one more function, one more API route.
+"""The real stack, extended: a queue (with its DLQ), a function and an API route more.
 
 `python -m tests.e2e.extra_app.app` synthesizes it (CDK_OUTDIR set by `ftb.synth`). The e2e
 suite runs it with `ftb local --app tests.e2e.extra_app.app` to show that a template with
@@ -20,7 +20,11 @@ from constructs import Construct
 from infra.app import project_context
 from infra.config import StackConfig
 from infra.stack import FaultTolerantBackendStack
-from tests.e2e.extra_app.names import EXTRA_FUNCTION_NAME, EXTRA_TIMEOUT_SECONDS
+from tests.e2e.extra_app.names import (
+    EXTRA_FUNCTION_NAME,
+    EXTRA_MAX_RECEIVE_COUNT,
+    EXTRA_TIMEOUT_SECONDS,
+)
 
 FUNCTIONS_DIR = Path(__file__).resolve().parent / "functions"
 
@@ -28,7 +32,15 @@ FUNCTIONS_DIR = Path(__file__).resolve().parent / "functions"
 class ExtendedStack(FaultTolerantBackendStack):
     def __init__(self, scope: Construct, construct_id: str, *, config: StackConfig) -> None:
         super().__init__(scope, construct_id, config=config)
-        queue = sqs.Queue(self, "ExtraQueue", visibility_timeout=Duration.seconds(10))
+        dead_letters = sqs.Queue(self, "ExtraDeadLetterQueue")
+        queue = sqs.Queue(
+            self,
+            "ExtraQueue",
+            visibility_timeout=Duration.seconds(EXTRA_TIMEOUT_SECONDS),
+            dead_letter_queue=sqs.DeadLetterQueue(
+                queue=dead_letters, max_receive_count=EXTRA_MAX_RECEIVE_COUNT
+            ),
+        )
         function = lambda_.Function(
             self,
             "ExtraFunction",
@@ -46,6 +58,7 @@ class ExtendedStack(FaultTolerantBackendStack):
         extra = api.root.add_resource("extra").add_resource("{name}")
         extra.add_method("GET", apigw.LambdaIntegration(function))
         CfnOutput(self, "ExtraQueueUrl", value=queue.queue_url)
+        CfnOutput(self, "ExtraDeadLetterQueueUrl", value=dead_letters.queue_url)
         CfnOutput(self, "ExtraFunctionName", value=function.function_name)
 
 
