@@ -265,6 +265,10 @@ def _row_details(row: Row, with_data: bool) -> str:
     return " · ".join(parts)
 
 
+def _count(number: int, singular: str, plural: str | None = None) -> str:
+    return f"{number} {singular if number == 1 else plural or singular + 's'}"
+
+
 def _run(args: argparse.Namespace, output: Output) -> int:
     target = resolve_target(args, output)
     record = _tasks.require_record(target.table(), args.task_id)
@@ -338,10 +342,11 @@ def _run(args: argparse.Namespace, output: Output) -> int:
         )
         running = " so far" if stopped is None else ""
         output.line(
-            f"{styled_status(status)} · {analysis.attempts} attempt(s) · "
+            f"{styled_status(status)} · {_count(analysis.attempts, 'attempt')} · "
             f"{human_seconds(duration)}{running} · "
-            f"{analysis.billed_transitions} billed state transitions "
-            f"({analysis.states_entered} states entered + {analysis.retries} retries)"
+            f"{_count(analysis.billed_transitions, 'billed state transition')} "
+            f"({_count(analysis.states_entered, 'state')} entered + "
+            f"{_count(analysis.retries, 'retry', 'retries')})"
         )
         if number < len(runs):
             output.note(f"a later run exists: `ftb history {args.task_id}` shows the latest")

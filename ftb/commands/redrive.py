@@ -327,6 +327,12 @@ class Redriver:
                     status = str(execution.get("status", "RUNNING"))
                     if status not in {"RUNNING", "PENDING_REDRIVE"}:
                         result.final_status = status
+                        if status != "SUCCEEDED":
+                            error = execution.get("error") or status
+                            cause = _tasks.cause_summary(execution.get("cause"), 100)
+                            result.reason = f"run {result.run} {status}: {error}" + (
+                                f": {cause}" if cause else ""
+                            )
                         del pending[arn]
                 if pending:
                     time.sleep(1.0)

@@ -178,7 +178,7 @@ def test_history_of_a_task_that_exhausted_its_retries(
     # And the table shows the console's columns and the summary line
     table = ftb("history", task_id)
     assert "Started after" in table.out and "retry after" in table.out
-    assert "3 attempt(s)" in table.out and "5 billed state transitions" in table.out
+    assert "3 attempts" in table.out and "5 billed state transitions" in table.out
 
 
 def test_history_with_data_shows_inputs_and_outputs(
@@ -255,6 +255,7 @@ def test_redrive_after_the_fix(ftb: Callable[..., Run], on_ops_cloud: Any, batch
     # ...the transient failures now succeed, the permanent ones fail again (exit code 1)
     assert {results[task_id]["finalStatus"] for task_id in batch.exhausted} == {"SUCCEEDED"}
     assert {results[task_id]["finalStatus"] for task_id in batch.permanent} == {"FAILED"}
+    assert all("PermanentTaskError" in results[task_id]["reason"] for task_id in batch.permanent)
     assert run.code == 1
     # And status shows the latest run; the first run's history is still there
     recovered = batch.exhausted[0]
