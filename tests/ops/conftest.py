@@ -57,7 +57,9 @@ def ftb(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> 
 def deployed_stack(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[DeployedStack]:
     # No local cloud may be picked up by accident.
     monkeypatch.setenv("FTB_STATE_FILE", str(tmp_path / "no-local-cloud.json"))
-    with mock_aws():
+    # Moto's classic Step Functions backend (the one CloudFormation provisions into): another
+    # suite may have switched the process-wide default to the executing engine.
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": False}}):
         cloudformation = boto3.client("cloudformation", region_name=REGION)
         cloudformation.create_stack(StackName=STACK, TemplateBody=json.dumps(stack_template()))
         described = cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]
