@@ -280,6 +280,8 @@ def start_pollers(
         if not mapping.enabled:
             continue
         wanted = mapping.maximum_concurrency or DEFAULT_CONCURRENCY
+        if faults is not None:  # a what-if knob of ftb/faults.py (esm-max-concurrency)
+            wanted = faults.mapping_concurrency(mapping.queue.name, mapping.function_name, wanted)
         limit = concurrency_limit(mapping.function_name)
         poller = SqsPoller(
             mapping,

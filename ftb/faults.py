@@ -14,6 +14,8 @@ What it can do (docs/reliability.md has the failure model and the tests that use
 - sqs-delay: hold a received batch for a random time up to D seconds before invoking.
 - visibility-timeout (scaled time, not a fault): a queue's VisibilityTimeout locally, so that
   a crashed batch comes back in seconds instead of minutes.
+- esm-max-concurrency (a what-if knob, not a fault): an SQS mapping's MaximumConcurrency
+  locally, to compare its effect without changing the stack.
 
 Every injected fault is counted; `GET /_ftb/faults` on the AWS endpoint returns the counters
 (and the peak concurrent invocations per function), `POST /_ftb/faults/reset` zeroes them.
@@ -112,6 +114,7 @@ class FaultConfig:
     start_execution_bucket_quota: str = "auto"  # auto (by region) | large | small
     sqs_delays: dict[str, float] = field(default_factory=dict)  # target -> max seconds
     visibility_timeouts: dict[str, int] = field(default_factory=dict)  # queue -> seconds
+    mapping_concurrency: dict[str, int] = field(default_factory=dict)  # queue/function -> n
 
     @property
     def enabled(self) -> bool:
@@ -122,6 +125,7 @@ class FaultConfig:
             or self.start_execution_bucket_scale
             or any(self.sqs_delays.values())
             or self.visibility_timeouts
+            or self.mapping_concurrency
         )
 
     # -- parsing ------------------------------------------------------------------------
@@ -153,6 +157,7 @@ class FaultConfig:
             "start_execution_bucket_quota",
             "sqs_delay",
             "visibility_timeout",
+            "esm_max_concurrency",
         }
         unknown = sorted(set(document) - known)
         if unknown:
@@ -183,6 +188,10 @@ class FaultConfig:
             document.get("visibility_timeout"), f"{source}: visibility_timeout"
         ).items():
             self.set_visibility_timeout(queue, seconds)
+        for target, count in _table(
+            document.get("esm_max_concurrency"), f"{source}: esm_max_concurrency"
+        ).items():
+            self.set_mapping_concurrency(target, count)
 
     def add_crash(self, function: str, point: str, probability: Any) -> None:
         if not function:
@@ -221,6 +230,12 @@ class FaultConfig:
             raise FaultConfigError(f"visibility_timeout {queue}: whole seconds, 0..43200")
         self.visibility_timeouts[queue] = int(seconds)
 
+    def set_mapping_concurrency(self, target: str, value: Any) -> None:
+        # Lambda's MaximumConcurrency is 2..1000.
+        if not isinstance(value, int | str) or not str(value).isdigit() or int(value) < 2:
+            raise FaultConfigError(f"esm_max_concurrency {target}: a whole number >= 2")
+        self.mapping_concurrency[target] = int(value)
+
     def apply_flag(self, text: str) -> None:
         """One `--fault` flag: NAME[:TARGET[:POINT]]=VALUE (docs/reliability.md)."""
         key, eq, value = text.rpartition("=")
@@ -248,6 +263,10 @@ class FaultConfig:
             self.set_bucket_quota(value)
         elif name == "sqs-delay":
             self.sqs_delays[rest or "*"] = _seconds(value, text)
+        elif name == "esm-max-concurrency":
+            if not rest:
+                raise FaultConfigError(f"{text!r}: expected esm-max-concurrency:QUEUE=N")
+            self.set_mapping_concurrency(rest, value)
         elif name == "visibility-timeout":
             if not rest:
                 raise FaultConfigError(f"{text!r}: expected visibility-timeout:QUEUE=SECONDS")
@@ -256,7 +275,8 @@ class FaultConfig:
             raise FaultConfigError(
                 f"{text!r}: unknown fault {name!r} (crash, function-error, "
                 "start-execution-throttle, start-execution-bucket-scale, "
-                "start-execution-bucket-quota, sqs-delay, visibility-timeout, seed)"
+                "start-execution-bucket-quota, sqs-delay, visibility-timeout, "
+                "esm-max-concurrency, seed)"
             )
 
     def bucket(self, region: str) -> tuple[int, float] | None:
@@ -289,6 +309,8 @@ class FaultConfig:
             lines.append(f"SQS delivery delay up to {seconds:g} s ({target})")
         for queue, seconds in self.visibility_timeouts.items():
             lines.append(f"visibility timeout {seconds} s ({queue}; scaled time)")
+        for target, count in self.mapping_concurrency.items():
+            lines.append(f"event source mapping MaximumConcurrency {count} ({target}; what-if)")
         if self.seed is not None:
             lines.append(f"seed {self.seed}")
         return lines
@@ -487,6 +509,13 @@ class Faults:
             self._counters[f"sqsDelay.{queue_name}.batches"] += 1
             self._delay_seconds[queue_name] = self._delay_seconds.get(queue_name, 0.0) + delay
         return delay
+
+    def mapping_concurrency(self, queue_name: str, function: str, wanted: int) -> int:
+        """The pollers of a mapping: the what-if MaximumConcurrency, else the template's."""
+        for target, count in self.config.mapping_concurrency.items():
+            if target_matches(target, queue_name, function):
+                return count
+        return wanted
 
     # -- counters -------------------------------------------------------------------------
 

@@ -48,6 +48,7 @@ def test_flags_and_a_toml_file_configure_the_same_faults(tmp_path: Path) -> None
         "sqs-delay=2",
         "sqs-delay:dead-letter-queue=0.5",
         "visibility-timeout:task-queue=31",
+        "esm-max-concurrency:task-queue=2",
     ):
         flags.apply_flag(flag)
     path = tmp_path / "faults.toml"
@@ -77,6 +78,8 @@ def test_flags_and_a_toml_file_configure_the_same_faults(tmp_path: Path) -> None
             "dead-letter-queue" = 0.5
             [visibility_timeout]
             "task-queue" = 31
+            [esm_max_concurrency]
+            "task-queue" = 2
             """
         ),
         encoding="utf-8",
@@ -87,6 +90,11 @@ def test_flags_and_a_toml_file_configure_the_same_faults(tmp_path: Path) -> None
     assert from_file == flags
     assert from_file.enabled
     assert not FaultConfig().enabled
+    # ... and the what-if MaximumConcurrency applies to its mapping only
+    faults = Faults(from_file, "us-east-1", tmp_path)
+    assert faults.mapping_concurrency("S-task-queue", "S-start-execution", 5) == 2
+    assert faults.mapping_concurrency("S-dead-letter-queue", "S-monitor-dlq", 2) == 2
+    assert faults.mapping_concurrency("S-dead-letter-queue", "S-monitor-dlq", 3) == 3
 
 
 @pytest.mark.parametrize(
@@ -99,6 +107,7 @@ def test_flags_and_a_toml_file_configure_the_same_faults(tmp_path: Path) -> None
         ("start-execution-bucket-scale=0", "within (0, 1]"),
         ("visibility-timeout=5", "visibility-timeout:QUEUE=SECONDS"),
         ("sqs-delay=-1", "negative"),
+        ("esm-max-concurrency:task-queue=1", "whole number >= 2"),
         ("explode=1", "unknown fault"),
         ("crash", "NAME[:TARGET[:POINT]]=VALUE"),
     ],
