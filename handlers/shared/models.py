@@ -17,6 +17,11 @@ TASK_ID_PATTERN = r"^[A-Za-z0-9_-]{1,80}$"
 TASK_ID_MAX_LENGTH = 80
 # Step Functions rejects an execution input over 256 KiB (UTF-8 bytes).
 MAX_WORKFLOW_INPUT_BYTES = 256 * 1024
+# How deeply a payload may nest objects and arrays (the payload object itself is level 1).
+# Whatever is accepted must parse everywhere downstream: the starter reads queue messages with
+# pydantic's JSON parser, which stops at 200 levels; 64 stays well below it (and below
+# serde_json's 128), and far above any real task.
+MAX_PAYLOAD_DEPTH = 64
 # Execution names stay reserved for 90 days after an execution ends; the task record lives
 # as long, so a duplicate submission is recognised for as long as its name is taken.
 TASK_RECORD_TTL_DAYS = 90

@@ -18,7 +18,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from shared.api import ApiError, FieldError, invalid_request
-from shared.models import MAX_WORKFLOW_INPUT_BYTES, TASK_ID_MAX_LENGTH, TaskSubmission
+from shared.models import (
+    MAX_PAYLOAD_DEPTH,
+    MAX_WORKFLOW_INPUT_BYTES,
+    TASK_ID_MAX_LENGTH,
+    TaskSubmission,
+)
 
 TASK_ID_RULE = f"1-{TASK_ID_MAX_LENGTH} characters of A-Z a-z 0-9 _ -"
 _TASK_ID_ERROR_TYPES = {"string_pattern_mismatch", "string_too_long", "string_too_short"}
@@ -134,8 +139,29 @@ def validate_submission(document: Any) -> TaskSubmission:
     return submission
 
 
+def nesting_depth(value: Any) -> int:
+    """Levels of objects and arrays in `value` (a scalar is 0), without recursion."""
+    deepest = 0
+    pending = [(value, 1)]
+    while pending:
+        item, level = pending.pop()
+        if isinstance(item, dict):
+            children = list(item.values())
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, level)
+        pending.extend((child, level + 1) for child in children)
+    return deepest
+
+
 def check_workflow_input(submission: TaskSubmission) -> None:
     """The queue message and execution input it becomes must be carriable and small enough."""
+    depth = nesting_depth(submission.payload)
+    if depth > MAX_PAYLOAD_DEPTH:
+        problem = f"payload nests {depth} levels deep; the limit is {MAX_PAYLOAD_DEPTH}"
+        raise invalid_request(FieldError("payload", problem))
     try:
         encoded = submission.workflow_input().to_json().encode("utf-8")
     except UnicodeEncodeError as exc:
