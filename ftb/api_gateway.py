@@ -31,6 +31,10 @@ import jsonschema
 
 # API Gateway gives up on an integration after 29 seconds (504).
 INTEGRATION_TIMEOUT_SECONDS = 29.0
+# API Gateway refuses a body over 10 MB (413) before routing it anywhere.
+MAX_REQUEST_BODY_BYTES = 10 * 1024 * 1024
+# Lambda refuses a synchronous invocation payload over 6 MB; API Gateway answers 413.
+MAX_LAMBDA_EVENT_BYTES = 6 * 1024 * 1024
 ACCOUNT_ID = "123456789012"
 
 
@@ -138,6 +142,7 @@ _DEFAULT_RESPONSES: dict[str, tuple[int, str]] = {
     "BAD_REQUEST_BODY": (400, "Invalid request body"),
     "BAD_REQUEST_PARAMETERS": (400, "Missing required request parameters"),
     "UNSUPPORTED_MEDIA_TYPE": (415, "Unsupported Media Type"),
+    "REQUEST_TOO_LARGE": (413, "Request Too Long"),
     "INTEGRATION_FAILURE": (502, "Internal server error"),
     "INTEGRATION_TIMEOUT": (504, "Endpoint request timed out"),
     "DEFAULT_5XX": (500, "Internal server error"),
@@ -145,6 +150,7 @@ _DEFAULT_RESPONSES: dict[str, tuple[int, str]] = {
 _ERROR_TYPES = {
     400: "BadRequestException",
     403: "MissingAuthenticationTokenException",
+    413: "BadRequestException",
     415: "UnsupportedMediaTypeException",
     502: "InternalServerErrorException",
     504: "InternalServerErrorException",
@@ -373,7 +379,12 @@ class ApiGateway:
     def handle(self, request: HttpRequest, host: str) -> Response:
         started = time.monotonic()
         request_id = str(uuid.uuid4())
-        response = self._handle(request, host, request_id)
+        try:
+            response = self._handle(request, host, request_id)
+        except Exception as error:  # API Gateway always answers; never drop the connection
+            if self._echo is not None:
+                self._echo(f"{request.method} {request.raw_path} failed in the gateway: {error!r}")
+            response = gateway_response(None, "DEFAULT_5XX", request_id)
         response.headers.append(("x-amzn-RequestId", request_id))
         if self._echo is not None:
             millis = (time.monotonic() - started) * 1000
@@ -464,6 +475,8 @@ class ApiGateway:
         self, api: RestApi, function: str, event: dict[str, Any], request_id: str
     ) -> Response:
         payload = json.dumps(event).encode("utf-8")
+        if len(payload) > MAX_LAMBDA_EVENT_BYTES:
+            return gateway_response(api, "REQUEST_TOO_LARGE", request_id)
         future = self._pool.submit(self._invoke, function, payload)
         try:
             result = future.result(timeout=INTEGRATION_TIMEOUT_SECONDS)
@@ -503,6 +516,8 @@ def validate_json_body(schema: Any, body: bytes) -> str | None:
         document = json.loads(body.decode("utf-8")) if body else None
     except (ValueError, UnicodeDecodeError) as error:
         return f"[Invalid JSON: {error}]"
+    except RecursionError:  # e.g. 10,000 nested arrays: a client error, not a crash
+        return "[Invalid JSON: nested too deeply]"
     # API Gateway models are JSON Schema draft 4.
     validator = jsonschema.Draft4Validator(schema)
     errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
@@ -561,7 +576,12 @@ def _handler_class(gateway: ApiGateway) -> type[BaseHTTPRequestHandler]:
 
         def _serve(self) -> None:
             split = urlsplit(self.path)
-            body = self._body()
+            try:
+                body = self._body()
+            except _BodyRejected as rejected:
+                self.close_connection = True  # the rest of the body was not read
+                self.send_error(rejected.status, rejected.message)
+                return
             request = HttpRequest(
                 method=self.command,
                 raw_path=split.path,
@@ -585,16 +605,51 @@ def _handler_class(gateway: ApiGateway) -> type[BaseHTTPRequestHandler]:
         def _body(self) -> bytes:
             if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
                 chunks: list[bytes] = []
+                total = 0
                 while True:
-                    size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                    try:
+                        size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                    except ValueError:
+                        raise _BodyRejected(400, "Malformed chunked request body") from None
+                    total += size
+                    if total > MAX_REQUEST_BODY_BYTES:
+                        raise _BodyRejected(413, _TOO_LONG)
                     if size == 0:
                         while self.rfile.readline() not in (b"\r\n", b"\n", b""):
                             pass  # trailers
                         return b"".join(chunks)
                     chunks.append(self.rfile.read(size))
                     self.rfile.readline()
-            length = int(self.headers.get("Content-Length") or 0)
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                raise _BodyRejected(400, "Content-Length is not a number") from None
+            if length > MAX_REQUEST_BODY_BYTES:
+                self._discard(length)  # so that the client, still sending, reads the answer
+                raise _BodyRejected(413, _TOO_LONG)
             return self.rfile.read(length) if length > 0 else b""
+
+        def _discard(self, length: int) -> None:
+            remaining = min(length, _MAX_DISCARDED_BYTES)
+            while remaining > 0:
+                chunk = self.rfile.read(min(remaining, 1 << 16))
+                if not chunk:
+                    return
+                remaining -= len(chunk)
+
+        def send_error(
+            self, code: int, message: str | None = None, explain: str | None = None
+        ) -> None:
+            """http.server's own refusals (oversized headers, a bad request line or body
+            framing) as JSON, like every other answer of the gateway, not as an HTML page."""
+            body = json.dumps({"message": message or _reason(code)}).encode("utf-8")
+            self.send_response(code, _reason(code))
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Connection", "close")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD" and code >= 200 and code not in (204, 205, 304):
+                self.wfile.write(body)
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
 
@@ -602,6 +657,20 @@ def _handler_class(gateway: ApiGateway) -> type[BaseHTTPRequestHandler]:
             return
 
     return Handler
+
+
+_TOO_LONG = f"HTTP content length exceeded {MAX_REQUEST_BODY_BYTES} bytes."
+# Beyond this, an oversized body is not even read: the connection is closed.
+_MAX_DISCARDED_BYTES = 8 * MAX_REQUEST_BODY_BYTES
+
+
+class _BodyRejected(Exception):
+    """A request body refused before it is read in full (the connection is then closed)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
 
 
 def _reason(status: int) -> str:
