@@ -99,15 +99,17 @@ class Output:
 
     def note(self, text: str) -> None:
         """Side information (stderr, so it never pollutes --json output)."""
-        self.err.print(text, highlight=False, style="dim")
+        self.err.print(text, highlight=False, style="dim", soft_wrap=True)
 
     def warn(self, text: str) -> None:
-        self.err.print(f"[yellow]warning:[/] {text}", highlight=False)
+        self.err.print(f"[yellow]warning:[/] {text}", highlight=False, soft_wrap=True)
 
     def error(self, error: CommandError) -> None:
         if self.json_mode:
             body = {"error": error.message, "next": error.hint, "exitCode": error.exit_code}
             print(to_json(body), file=sys.stderr, flush=True)
             return
-        self.err.print(f"[bold red]error:[/] {escape(error.message)}", highlight=False)
-        self.err.print(f"[bold]next:[/] {escape(error.hint)}", highlight=False)
+        self.err.print(
+            f"[bold red]error:[/] {escape(error.message)}", highlight=False, soft_wrap=True
+        )
+        self.err.print(f"[bold]next:[/] {escape(error.hint)}", highlight=False, soft_wrap=True)
