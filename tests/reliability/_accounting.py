@@ -520,3 +520,30 @@ def render(title: str, result: Accounting) -> str:
 def size_from_env(variable: str, default: int) -> int:
     value = os.environ.get(variable, "").strip()
     return int(value) if value else default
+
+
+def starter_receive_counts(cloud: LocalCloudProcess) -> dict[str, int]:
+    """taskId -> receives it took to start, for every task the starter had to back off
+    (its "Could not start" records carry the receive count; one more receive started it)."""
+    group = f"/aws/lambda/{cloud.function_name('start-execution')}"
+    counts: dict[str, int] = {}
+    for record in cloud.json_logs(group):
+        task_id, count = record.get("taskId"), record.get("receiveCount")
+        if isinstance(task_id, str) and isinstance(count, int):
+            counts[task_id] = max(counts.get(task_id, 0), count + 1)
+    return counts
+
+
+def render_columns(title: str, columns: list[str], rows: list[tuple[str, list[str]]]) -> str:
+    """A plain-text table with one column per scenario."""
+    header = ("", *columns)
+    table = [header, *((label, *values) for label, values in rows)]
+    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+    rule = "+".join("-" * (w + 2) for w in widths)
+    out = [title, rule]
+    for index, line in enumerate(table):
+        out.append(" | ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))
+        if index == 0:
+            out.append(rule)
+    out.append(rule)
+    return "\n".join(out)
