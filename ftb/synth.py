@@ -23,7 +23,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-WATCHED = ("infra", "handlers", "statemachine", "cdk.json")
+# api/: the OpenAPI description the API construct reads its request model from.
+WATCHED = ("infra", "handlers", "statemachine", "api", "cdk.json")
 IGNORED_PARTS = {"__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", "cdk.out"}
 IGNORED_SUFFIXES = {".pyc", ".pyo"}
 DEFAULT_APP = "infra.app"

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any
 
+import yaml
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_lambda as lambda_
@@ -12,25 +15,65 @@ from constructs import Construct
 
 from infra import names
 
-# The same rules as handlers/shared/models.py TaskSubmission (the handler stays the authority:
-# it also answers 413 and 415, which a schema cannot express).
-TASK_SUBMISSION_SCHEMA = apigw.JsonSchema(
-    schema=apigw.JsonSchemaVersion.DRAFT4,
-    title="TaskSubmission",
-    type=apigw.JsonSchemaType.OBJECT,
-    required=["taskId", "payload"],
-    additional_properties=False,
-    properties={
-        "taskId": apigw.JsonSchema(
-            type=apigw.JsonSchemaType.STRING,
-            min_length=1,
-            max_length=80,
-            pattern=r"^[A-Za-z0-9_-]{1,80}$",
-            description="1-80 characters of A-Z a-z 0-9 _ -; becomes the execution name.",
-        ),
-        "payload": apigw.JsonSchema(type=apigw.JsonSchemaType.OBJECT, description="A JSON object."),
-    },
-)
+# The request rules come from the API's one description (api/openapi.yaml); the handler's
+# pydantic model stays the authority (it also answers 413 and 415, which a schema cannot
+# express) and tests/unit/test_openapi_contract.py keeps the two in step.
+OPENAPI_PATH = names.REPO_ROOT / "api" / "openapi.yaml"
+REQUEST_SCHEMA_NAME = "TaskSubmission"
+
+_SCHEMA_TYPES = {member.value.lower(): member for member in apigw.JsonSchemaType}
+# JSON Schema keywords the model may carry -> JsonSchema field. Anything else in the OpenAPI
+# schema is an error: a rule must not silently vanish from the gateway's validation.
+_KEYWORDS = {
+    "title": "title",
+    "description": "description",
+    "required": "required",
+    "minLength": "min_length",
+    "maxLength": "max_length",
+    "pattern": "pattern",
+    "enum": "enum",
+}
+
+
+def openapi_document(path: Path = OPENAPI_PATH) -> dict[str, Any]:
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(document, dict) or not str(document.get("openapi", "")).startswith("3."):
+        raise ValueError(f"{path} is not an OpenAPI 3 document")
+    return document
+
+
+def request_schema(document: dict[str, Any], name: str = REQUEST_SCHEMA_NAME) -> dict[str, Any]:
+    """components.schemas[name] as a plain JSON schema dict."""
+    schema = document["components"]["schemas"][name]
+    if not isinstance(schema, dict):
+        raise ValueError(f"components.schemas.{name} is not a schema object")
+    return schema
+
+
+def json_schema(schema: dict[str, Any], *, root: bool = True) -> apigw.JsonSchema:
+    """An OpenAPI 3.0 schema object -> API Gateway's JSON Schema draft 4 model."""
+    fields: dict[str, Any] = {}
+    for keyword, value in schema.items():
+        if keyword == "type":
+            fields["type"] = _SCHEMA_TYPES[value]
+        elif keyword == "properties":
+            fields["properties"] = {key: json_schema(sub, root=False) for key, sub in value.items()}
+        elif keyword == "items":
+            fields["items"] = json_schema(value, root=False)
+        elif keyword == "additionalProperties":
+            fields["additional_properties"] = (
+                value if isinstance(value, bool) else json_schema(value, root=False)
+            )
+        elif keyword in _KEYWORDS:
+            fields[_KEYWORDS[keyword]] = value
+        else:
+            raise ValueError(f"schema keyword {keyword!r} has no API Gateway model equivalent")
+    if root:
+        fields["schema"] = apigw.JsonSchemaVersion.DRAFT4
+    return apigw.JsonSchema(**fields)
+
+
+TASK_SUBMISSION_SCHEMA = json_schema(request_schema(openapi_document()))
 
 # One JSON object per request; the validation error says why API Gateway rejected a body.
 ACCESS_LOG_FORMAT = {
