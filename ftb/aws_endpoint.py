@@ -1,9 +1,9 @@
 """The local AWS endpoint: moto's server plus the Lambda Invoke API of the local runtime.
 
 One threaded HTTP server, one port (4566 by default, like LocalStack, so `--endpoint-url`
-habits carry over). Requests for Lambda's function API (Invoke, GetFunction, ListFunctions)
-go to the `LambdaRuntime`; everything else (SQS, Step Functions, DynamoDB, CloudWatch Logs,
-...) to moto's server application, in this process.
+habits carry over). Requests for Lambda's function API (Invoke, GetFunction, ListFunctions,
+Get/UpdateFunctionConfiguration) go to the `LambdaRuntime`; everything else (SQS, Step
+Functions, DynamoDB, CloudWatch Logs, ...) to moto's server application, in this process.
 
 moto's Step Functions engine runs the real ASL when `execute_state_machine` is on. Its
 `lambda:invoke` and `sqs:sendMessage` tasks call back to http://localhost:$MOTO_PORT with
@@ -14,6 +14,8 @@ function does not block anyone).
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import logging
 import os
@@ -32,6 +34,8 @@ from ftb.lambda_runtime import (
     DEFAULT_ACCOUNT_ID,
     LATEST,
     FunctionSpec,
+    InvalidParameterValueError,
+    InvalidRequestContentError,
     LambdaRuntime,
     LambdaServiceError,
     ResourceNotFoundError,
@@ -41,6 +45,33 @@ _FUNCTIONS = re.compile(r"^/2015-03-31/functions/?$")
 _FUNCTION = re.compile(
     r"^/2015-03-31/functions/(?P<name>[^/]+?)(?P<what>/invocations|/configuration)?/?$"
 )
+# UpdateFunctionConfiguration: what the local runtime can change, and Lambda's own limits.
+_UPDATABLE = {"Environment", "Timeout", "MemorySize"}
+_VARIABLE_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]+$")
+_RESERVED_VARIABLES = frozenset(
+    {
+        "_HANDLER",
+        "_X_AMZN_TRACE_ID",
+        "AWS_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_DEFAULT_REGION",
+        "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE",
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_LAMBDA_RUNTIME_API",
+        "AWS_REGION",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "LAMBDA_RUNTIME_DIR",
+        "LAMBDA_TASK_ROOT",
+        "TZ",
+    }
+)
+_ENVIRONMENT_MAX_BYTES = 4096
 _CREDENTIAL_SERVICE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/(?P<service>[^/]+)/")
 _ENDPOINTS_STARTED: list[AwsEndpoint] = []
 
@@ -75,6 +106,8 @@ class AwsEndpoint:
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self._moto: Any = None
+        # UpdateFunctionConfiguration is read (RevisionId), check, replace: one at a time.
+        self._update_lock = threading.Lock()
 
     @property
     def url(self) -> str:
@@ -180,6 +213,8 @@ class AwsEndpoint:
                 return _json(200, document)
             if what == "/configuration" and request.method == "GET":
                 return _json(200, self._configuration(runtime.get(name)))
+            if what == "/configuration" and request.method == "PUT":
+                return self._update_configuration(request, name)
             return None
         except LambdaServiceError as error:
             return _service_error(error)
@@ -205,6 +240,46 @@ class AwsEndpoint:
             headers["X-Amz-Function-Error"] = result.function_error
         return Response(result.payload, status=result.status_code, headers=headers)
 
+    def _update_configuration(self, request: Request, name: str) -> Response:
+        """UpdateFunctionConfiguration: Environment (replaced whole, as Lambda does), Timeout,
+        MemorySize. The runtime replaces the function: busy workers finish with the old
+        configuration, new invocations get the new one (a restart would lose moto's state)."""
+        assert self.runtime is not None
+        try:
+            body = json.loads(request.get_data() or b"{}")
+        except ValueError:
+            raise InvalidRequestContentError("Could not parse request body into json") from None
+        if not isinstance(body, dict):
+            raise InvalidRequestContentError("The request body must be a JSON object")
+        unsupported = sorted(set(body) - _UPDATABLE - {"FunctionName", "RevisionId"})
+        if unsupported:
+            raise InvalidParameterValueError(
+                f"The local Lambda runtime cannot change {', '.join(unsupported)}; "
+                f"it can change {', '.join(sorted(_UPDATABLE))}"
+            )
+        with self._update_lock:
+            return self._apply_update(self.runtime.get(name), body)
+
+    def _apply_update(self, spec: FunctionSpec, body: dict[str, Any]) -> Response:
+        assert self.runtime is not None
+        revision = body.get("RevisionId")
+        if revision is not None and revision != _revision_id(spec):
+            raise PreconditionFailedError(
+                "The Revision Id provided does not match the latest Revision Id. "
+                "Call the GetFunction/GetAlias API to retrieve the latest Revision Id"
+            )
+        changes: dict[str, Any] = {}
+        if "Environment" in body:
+            changes["environment"] = _environment_variables(body["Environment"])
+        if "Timeout" in body:
+            changes["timeout_seconds"] = _bounded_int(body["Timeout"], "timeout", 1, 900)
+        if "MemorySize" in body:
+            changes["memory_mb"] = _bounded_int(body["MemorySize"], "memorySize", 128, 10240)
+        updated = dataclasses.replace(spec, **changes)
+        if updated != spec:
+            self.runtime.register(updated)
+        return _json(200, self._configuration(updated))
+
     def _configuration(self, spec: FunctionSpec) -> dict[str, Any]:
         runtime = self.runtime
         assert runtime is not None
@@ -224,9 +299,71 @@ class AwsEndpoint:
             "PackageType": "Zip",
             "State": "Active",
             "LastUpdateStatus": "Successful",
+            "RevisionId": _revision_id(spec),
             "Architectures": ["x86_64" if os.uname().machine == "x86_64" else "arm64"],
             "LoggingConfig": {"LogFormat": "Text", "LogGroup": spec.log_group_name},
         }
+
+
+class PreconditionFailedError(LambdaServiceError):
+    status_code = 412
+    error_type = "PreconditionFailedException"
+
+
+class ValidationError(LambdaServiceError):
+    status_code = 400
+    error_type = "ValidationException"
+
+
+def _revision_id(spec: FunctionSpec) -> str:
+    """A RevisionId derived from what UpdateFunctionConfiguration can change: read-modify-write
+    callers (ftb set-env) pass it back, so a concurrent change is refused, not overwritten."""
+    state = json.dumps(
+        [spec.environment, spec.timeout_seconds, spec.memory_mb, spec.handler], sort_keys=True
+    )
+    return str(uuid.UUID(hashlib.sha256(state.encode()).hexdigest()[:32]))
+
+
+def _environment_variables(environment: Any) -> dict[str, str]:
+    """Lambda's rules for Environment.Variables; the given map replaces the old one whole."""
+    if not isinstance(environment, dict):
+        raise InvalidRequestContentError("Environment must be an object")
+    variables = environment.get("Variables") or {}
+    if not isinstance(variables, dict) or not all(
+        isinstance(value, str) for value in variables.values()
+    ):
+        raise InvalidRequestContentError("Environment.Variables must map names to strings")
+    bad = sorted(key for key in variables if not _VARIABLE_NAME.fullmatch(str(key)))
+    if bad:
+        raise ValidationError(
+            "1 validation error detected: Value at 'environment.variables' failed to satisfy "
+            "constraint: Map keys must satisfy constraint: [Member must satisfy regular "
+            f"expression pattern: [a-zA-Z]([a-zA-Z0-9_])+] ({', '.join(bad)})"
+        )
+    reserved = sorted(set(variables) & _RESERVED_VARIABLES)
+    if reserved:
+        raise InvalidParameterValueError(
+            "Lambda was unable to configure your environment variables because the "
+            "environment variables you have provided contains reserved keys that are currently "
+            f"not supported for modification. Reserved keys used in this request: "
+            f"{', '.join(reserved)}"
+        )
+    measured = json.dumps(variables, separators=(",", ":"))
+    if len(measured.encode()) > _ENVIRONMENT_MAX_BYTES:
+        raise InvalidParameterValueError(
+            "Lambda was unable to configure your environment variables because the "
+            "environment variables you have provided exceeded the 4KB limit."
+        )
+    return dict(variables)
+
+
+def _bounded_int(value: Any, field: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValidationError(
+            f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy "
+            f"constraint: Member must have value between {low} and {high}"
+        )
+    return value
 
 
 def _signed_for(environ: dict[str, Any]) -> str | None:
