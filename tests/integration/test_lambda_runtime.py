@@ -79,6 +79,10 @@ FUNCTIONS = textwrap.dedent(
             },
         }
 
+    def environment(event, context):
+        time.sleep(event.get("seconds", 0))
+        return {"pid": os.getpid(), "environ": dict(os.environ)}
+
     def messenger(event, context):
         time.sleep(1.0)
         boto3.client("sqs").send_message(QueueUrl=event["queueUrl"], MessageBody=event["body"])
@@ -400,6 +404,95 @@ def test_faults_hook_into_every_invocation(local: LocalEndpoint, lambda_client: 
         assert lambda_client.invoke(FunctionName="sleeper", Payload=b"{}")["StatusCode"] == 200
     finally:
         local.runtime.faults = None
+
+
+def test_update_function_configuration_replaces_the_environment_for_new_invocations(
+    local: LocalEndpoint, lambda_client: Any, code_dir: Path
+) -> None:
+    # Given a function with two template variables, warm, and one invocation still running
+    local.register(
+        "configurable",
+        code_dir,
+        "functions.environment",
+        environment={"FAILURE_RATE": "0.5", "KEEP_ME": "1"},
+        timeout_seconds=5,
+    )
+    _, warm = invoke(local, "configurable", {})
+    running: dict[str, Any] = {}
+    slow = threading.Thread(
+        target=lambda: running.update(invoke(local, "configurable", {"seconds": 1.0})[1])
+    )
+    slow.start()
+    time.sleep(0.3)
+
+    # When UpdateFunctionConfiguration gives it one variable (as `aws lambda
+    # update-function-configuration --environment Variables={FAILURE_RATE=0}` does)
+    answer = lambda_client.update_function_configuration(
+        FunctionName="configurable", Environment={"Variables": {"FAILURE_RATE": "0"}}, Timeout=7
+    )
+    slow.join(timeout=10)
+
+    # Then that map replaced the environment (Lambda's semantics: KEEP_ME is gone), and the
+    # answer is the new configuration, without the variables the runtime adds itself
+    assert answer["Environment"] == {"Variables": {"FAILURE_RATE": "0"}}
+    assert answer["Timeout"] == 7
+    configuration = lambda_client.get_function_configuration(FunctionName="configurable")
+    assert configuration["Environment"] == answer["Environment"]
+    assert configuration["RevisionId"] == answer["RevisionId"]
+    # ... the invocation that was running finished with the old environment
+    assert running["environ"]["FAILURE_RATE"] == "0.5"
+    # ... and a new invocation runs in a new worker with the new one (plus Lambda's own)
+    _, fresh = invoke(local, "configurable", {})
+    assert fresh["pid"] not in {warm["pid"], running["pid"]}
+    assert fresh["environ"]["FAILURE_RATE"] == "0"
+    assert "KEEP_ME" not in fresh["environ"]
+    assert fresh["environ"]["AWS_ENDPOINT_URL"] == local.url
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "code"),
+    [
+        ({"Environment": {"Variables": {"AWS_REGION": "eu-west-1"}}}, 400, "InvalidParameterValue"),
+        ({"Environment": {"Variables": {"1BAD": "x"}}}, 400, "ValidationException"),
+        ({"Timeout": 901}, 400, "ValidationException"),
+        ({"Handler": "functions.counter"}, 400, "InvalidParameterValue"),
+        ({"RevisionId": "00000000-0000-0000-0000-000000000000"}, 412, "PreconditionFailed"),
+    ],
+)
+def test_update_function_configuration_refuses_what_lambda_refuses(
+    local: LocalEndpoint,
+    lambda_client: Any,
+    code_dir: Path,
+    change: dict[str, Any],
+    status: int,
+    code: str,
+) -> None:
+    # Given a function
+    local.register("refusing", code_dir, "functions.environment", environment={"KEPT": "1"})
+
+    # When an update breaks one of Lambda's rules (a reserved variable, a name outside
+    # [a-zA-Z][a-zA-Z0-9_]+, a timeout over 900 s, a stale RevisionId) or asks for what the
+    # local runtime cannot change
+    with pytest.raises(ClientError) as raised:
+        lambda_client.update_function_configuration(FunctionName="refusing", **change)
+
+    # Then it is refused with Lambda's error, and the function keeps its configuration
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
+    assert raised.value.response["Error"]["Code"].startswith(code)
+    configuration = lambda_client.get_function_configuration(FunctionName="refusing")
+    assert configuration["Environment"] == {"Variables": {"KEPT": "1"}}
+
+
+def test_update_function_configuration_of_an_unknown_function_is_a_404(
+    lambda_client: Any,
+) -> None:
+    # When a function that does not exist is updated / Then 404 ResourceNotFoundException
+    with pytest.raises(ClientError) as raised:
+        lambda_client.update_function_configuration(
+            FunctionName="no-such-function", Environment={"Variables": {"FAILURE_RATE": "0"}}
+        )
+    assert raised.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
 
 
 def test_shutdown_leaves_no_worker_running(code_dir: Path) -> None:
