@@ -653,6 +653,13 @@ def _handler_class(gateway: ApiGateway) -> type[BaseHTTPRequestHandler]:
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
 
+        def __getattr__(self, name: str) -> Any:
+            # Any other method (TRACE, CONNECT, made-up ones) is one the API does not define:
+            # the gateway's 403, not http.server's 501 (a client mistake is never a 5xx).
+            if name.startswith("do_"):
+                return self._serve
+            raise AttributeError(name)
+
         def log_message(self, format: str, *args: Any) -> None:  # the gateway logs requests
             return
 
