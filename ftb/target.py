@@ -121,6 +121,21 @@ class Target:
     def table_name(self) -> str:
         return self.output(TASKS_TABLE_NAME)
 
+    def function_name(self, name: str) -> str:
+        """A function's physical name: a stack function by its key (`process-task`), from the
+        stack's `ProcessTaskFunctionName`-style output, or as the stack names it
+        (`{stack}-process-task`) when an older stack lacks the output; anything else is
+        taken as a physical name or ARN already."""
+        for spec in names.ALL_FUNCTIONS:
+            if name == spec.key:
+                output = self.outputs.get(names.function_output_id(spec))
+                return output or spec.function_name(self.name)
+        return name
+
+    def stack_functions(self) -> dict[str, str]:
+        """The stack's functions: key -> physical name."""
+        return {spec.key: self.function_name(spec.key) for spec in names.ALL_FUNCTIONS}
+
 
 def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("target (default: the local cloud, when it runs)")

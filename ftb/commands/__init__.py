@@ -9,9 +9,9 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
-from ftb.commands import dead_letters, history, logs, redrive, status, submit
+from ftb.commands import dead_letters, history, logs, redrive, set_env, status, submit
 
-MODULES = (submit, status, history, logs, dead_letters, redrive)
+MODULES = (submit, status, history, logs, dead_letters, set_env, redrive)
 
 
 def register_all(subparsers: Any) -> None:
