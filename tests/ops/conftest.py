@@ -23,6 +23,7 @@ import pytest
 from moto import mock_aws
 
 from ftb import cli
+from tests.e2e.e2e_cloud import LocalCloudProcess
 from tests.ops.support import (
     CLOUD_FAILURE_RATE,
     CLOUD_FAILURE_SEED,
@@ -30,7 +31,6 @@ from tests.ops.support import (
     STACK,
     DeployedStack,
     FakeApi,
-    OpsCloud,
     Run,
     fake_api_handler,
     stack_template,
@@ -108,10 +108,10 @@ def ops_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The real app on free ports, its process-task failing half the time (seeded).
 
     It reuses tests/e2e's LocalCloudProcess; it is its own instance because these tests
-    change process-task's environment while it runs (`deploy_fix`, see local_cloud.py).
+    change process-task's environment while it runs (`ftb set-env`, as the README does).
     """
 
-    cloud = OpsCloud(
+    cloud = LocalCloudProcess(
         "ops",
         [
             "--quiet",

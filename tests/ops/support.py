@@ -1,12 +1,8 @@
-"""What the operator-command tests share: results, the moto stack, the fake API, the cloud."""
+"""What the operator-command tests share: results, the moto stack, the fake API."""
 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -15,8 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-
-from tests.e2e.e2e_cloud import REPO_ROOT, LocalCloudProcess, wait_for
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -69,9 +63,13 @@ def stack_template() -> dict[str, Any]:
                 "Handler": "index.handler",
                 "Role": role,
                 "Code": {"ZipFile": "def handler(event, context):\n    return event\n"},
+                "Environment": {"Variables": environment},
             },
         }
-        for key in ("submit-task", "process-task")
+        for key, environment in (
+            ("submit-task", {"POWERTOOLS_SERVICE_NAME": "submit-task"}),
+            ("process-task", {"POWERTOOLS_SERVICE_NAME": "process-task", "FAILURE_RATE": "0.3"}),
+        )
     }
     return {
         "Resources": {
@@ -125,6 +123,8 @@ def stack_template() -> dict[str, Any]:
             "TaskQueueUrl": {"Value": {"Ref": "TaskQueue"}},
             "DeadLetterQueueUrl": {"Value": {"Ref": "DeadLetterQueue"}},
             "TasksTableName": {"Value": {"Ref": "Table"}},
+            # Like the real stack; submit-task's is left out (an older stack) on purpose.
+            "ProcessTaskFunctionName": {"Value": {"Ref": "ProcessTaskFunction"}},
         },
     }
 
@@ -233,33 +233,3 @@ def fake_api_handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
                 self._leave()
 
     return Handler
-
-
-# --- the local cloud (a subprocess, as in tests/e2e) -------------------------------------------
-
-
-class OpsCloud(LocalCloudProcess):
-    """tests/e2e's local cloud process, started through tests/ops/local_cloud.py."""
-
-    def start(self) -> None:
-        command = [sys.executable, "-m", "tests.ops.local_cloud", "--port", "0"]
-        command += ["--endpoint-port", "0", "--state-file", str(self.state_file), *self.args]
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.started_at = time.monotonic()
-        with self.log_file.open("wb") as log:
-            self.process = subprocess.Popen(
-                command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-            )
-
-    def deploy_fix(self) -> None:
-        """FAILURE_RATE=0 on process-task; returns once the runtime serves it."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGUSR1)
-        lambda_client = self.client("lambda")
-        name = self.function_name("process-task")
-
-        def fixed() -> bool:
-            configuration = lambda_client.get_function_configuration(FunctionName=name)
-            return configuration["Environment"]["Variables"].get("FAILURE_RATE") == "0"
-
-        wait_for(fixed, 30, "process-task to run with FAILURE_RATE=0")

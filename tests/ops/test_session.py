@@ -1,9 +1,10 @@
 """The operator session of the README, against the local cloud (the real app, subprocess).
 
 Submit a batch, list the failed tasks, read the history and the logs of one, list the dead
-letters, then deploy the fix (FAILURE_RATE=0) and redrive: the transient failures succeed on
-their second run, the permanent ones (ids ending in 3) fail again; the first runs stay
-readable. The cloud's failures are seeded, so which tasks fail is known in advance.
+letters, then ship the fix (`ftb set-env process-task FAILURE_RATE=0`) and redrive: the
+transient failures succeed on their second run, the permanent ones (ids ending in 3) fail
+again; the first runs stay readable. The cloud's failures are seeded, so which tasks fail
+is known in advance.
 """
 
 from __future__ import annotations
@@ -245,8 +246,13 @@ def test_redrive_after_the_fix(ftb: Callable[..., Run], on_ops_cloud: Any, batch
     refused = ftb("redrive", succeeded, "--json")
     assert refused.code == 1
     assert refused.json()[0]["reason"].startswith("succeeded")
-    # When the fix is deployed (FAILURE_RATE=0) and every failed task is redriven, waiting
-    on_ops_cloud.deploy_fix()
+    # When the fix is shipped as the README does (`ftb set-env process-task FAILURE_RATE=0`)
+    fix = ftb("set-env", "process-task", "FAILURE_RATE=0", "--json")
+    assert fix.code == 0, fix.err
+    assert fix.json()["changes"] == [
+        {"key": "FAILURE_RATE", "before": str(CLOUD_FAILURE_RATE), "after": "0"}
+    ]
+    # ... and every failed task is redriven, waiting
     run = ftb("redrive", "--all-failed", "--wait", "--json")
     results = {item["taskId"]: item for item in run.json() if item["taskId"] in batch.ids}
     # Then each failed task got a second run under {taskId}-r1...
