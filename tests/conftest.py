@@ -11,6 +11,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
+
 from shared import aws
 from shared.settings import clear_caches
 
