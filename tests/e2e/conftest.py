@@ -12,9 +12,22 @@ Overrides use `ftb local --set-env FUNCTION:KEY=VALUE`, as a user would.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from e2e_cloud import EXTRA_APP, EXTRA_FAILURE_RATE, FAILURE_SEED, LocalCloudProcess
+
+_RUNNING: list[LocalCloudProcess] = []
+
+
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Stop the clouds once the last test of this directory has run, not at session end:
+    the suites that run after this one get the machine to themselves."""
+    here = Path(__file__).parent
+    if _RUNNING and (nextitem is None or here not in Path(nextitem.path).parents):
+        for cloud in _RUNNING:
+            cloud.stop()
+        _RUNNING.clear()
 
 
 @pytest.fixture(scope="session")
@@ -37,6 +50,7 @@ def _clouds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Loca
     }
     for cloud in clouds.values():
         cloud.start()
+        _RUNNING.append(cloud)
     try:
         yield clouds
     finally:
