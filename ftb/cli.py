@@ -77,7 +77,7 @@ def _register_local(subparsers: Any) -> None:
         "local",
         help="run the whole stack locally from its synthesized template (no AWS, no Docker)",
         description=(
-            "Synthesize the CDK app (cached while infra/, handlers/, statemachine/ and cdk.json "
+            "Synthesize the CDK app (cached while infra/, handlers/, statemachine/, api/, cdk.json "
             "are unchanged), provision its template on a local AWS endpoint (moto + the Lambda "
             "Invoke API), run its functions, event source mappings and REST API, and print the "
             "endpoints. Ctrl-C stops everything."

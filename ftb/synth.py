@@ -1,6 +1,6 @@
 """Synthesize the CDK app, cached while its inputs are unchanged.
 
-The cache key is a hash of every file under infra/, handlers/, statemachine/ and cdk.json
+The cache key is a hash of every file under infra/, handlers/, statemachine/, api/, cdk.json
 (plus the app module's own directory when it lives elsewhere, e.g. a test app), the app
 module and the CDK library version. A hit costs a few milliseconds of hashing; a miss runs
 `python -m <app>` (through node: tens of seconds) into `.ftb/synth/<app>/<key>/`.
