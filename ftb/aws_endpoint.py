@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import ipaddress
 import json
 import logging
 import os
@@ -90,6 +91,16 @@ def enable_step_functions_execution() -> None:
         engine_log.setLevel(logging.CRITICAL)
 
 
+def display_host(host: str) -> str:
+    """The host a client should use: a server listening everywhere ("", 0.0.0.0, ::) is
+    reachable on the loopback address."""
+    try:
+        unspecified = host == "" or ipaddress.ip_address(host).is_unspecified
+    except ValueError:  # a host name
+        unspecified = False
+    return "127.0.0.1" if unspecified else host
+
+
 class AwsEndpoint:
     def __init__(
         self,
@@ -111,8 +122,7 @@ class AwsEndpoint:
 
     @property
     def url(self) -> str:
-        host = "127.0.0.1" if self.host in ("", "0.0.0.0", "::") else self.host
-        return f"http://{host}:{self.port}"
+        return f"http://{display_host(self.host)}:{self.port}"
 
     def start(self) -> None:
         """Bind (port 0: a free port), then serve in a background thread; ready on return."""

@@ -30,7 +30,7 @@ from botocore.config import Config
 
 from ftb import synth as synthesis
 from ftb.api_gateway import ApiGateway, ApiServer, RestApi
-from ftb.aws_endpoint import AwsEndpoint
+from ftb.aws_endpoint import AwsEndpoint, display_host
 from ftb.event_sources import SqsPoller, start_pollers
 from ftb.faults import FaultConfig, Faults
 from ftb.lambda_runtime import LambdaRuntime
@@ -476,7 +476,7 @@ _EXECUTE_API = re.compile(
 
 
 def _display_host(host: str) -> str:
-    return "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+    return display_host(host)
 
 
 def run(options: LocalOptions, stop_requested: threading.Event) -> int:
