@@ -384,7 +384,9 @@ class Faults:
         self._lock = threading.Lock()
         self._counters: Counter[str] = Counter()
         self._delay_seconds: dict[str, float] = {}
-        self._in_flight: Counter[str] = Counter()
+        # (function, thread) of each invocation under way: an invocation whose caller thread
+        # saw a service error never reaches after_invoke; that thread's next one replaces it.
+        self._in_flight: dict[tuple[str, int], float] = {}
         self._peak: Counter[str] = Counter()
         self._invocations: Counter[str] = Counter()
         self._events_baseline = 0
@@ -401,6 +403,15 @@ class Faults:
     def _count(self, key: str, amount: int = 1) -> None:
         with self._lock:
             self._counters[key] += amount
+
+    def _running(self, function: str) -> int:
+        return sum(1 for name, _ in self._in_flight if name == function)
+
+    def _forget_dead_threads(self) -> None:
+        alive = {thread.ident for thread in threading.enumerate()}
+        with self._lock:
+            for key in [key for key in self._in_flight if key[1] not in alive]:
+                del self._in_flight[key]
 
     # -- wiring -------------------------------------------------------------------------
 
@@ -436,8 +447,8 @@ class Faults:
     def before_invoke(self, spec: FunctionSpec, payload: bytes) -> InvokeResult | None:
         with self._lock:
             self._invocations[spec.name] += 1
-            self._in_flight[spec.name] += 1
-            self._peak[spec.name] = max(self._peak[spec.name], self._in_flight[spec.name])
+            self._in_flight[(spec.name, threading.get_ident())] = time.monotonic()
+            self._peak[spec.name] = max(self._peak[spec.name], self._running(spec.name))
         for rule in self.config.function_errors:
             if (
                 rule.when == "before"
@@ -446,7 +457,7 @@ class Faults:
             ):
                 self._count(f"functionError.{spec.name}.before")
                 with self._lock:
-                    self._in_flight[spec.name] -= 1
+                    self._in_flight.pop((spec.name, threading.get_ident()), None)
                 return _injected_error(spec, "before")
         return None
 
@@ -454,7 +465,7 @@ class Faults:
         self, spec: FunctionSpec, payload: bytes, result: InvokeResult
     ) -> InvokeResult:
         with self._lock:
-            self._in_flight[spec.name] = max(0, self._in_flight[spec.name] - 1)
+            self._in_flight.pop((spec.name, threading.get_ident()), None)
         for rule in self.config.function_errors:
             if (
                 rule.when == "after"
@@ -541,7 +552,7 @@ class Faults:
             self._counters.clear()
             self._delay_seconds.clear()
             self._invocations.clear()
-            self._peak = Counter({name: count for name, count in self._in_flight.items() if count})
+            self._peak = Counter(name for name, _ in self._in_flight)
             self._events_baseline = total
 
     def snapshot(self) -> dict[str, Any]:
@@ -550,13 +561,14 @@ class Faults:
             per_function = crashes.setdefault(str(event.get("function")), {})
             point = str(event.get("point"))
             per_function[point] = per_function.get(point, 0) + 1
+        self._forget_dead_threads()
         with self._lock:
             counters = dict(self._counters)
             delays = {queue: round(seconds, 3) for queue, seconds in self._delay_seconds.items()}
             invocations = {
                 name: {
                     "invocations": self._invocations[name],
-                    "inFlight": self._in_flight[name],
+                    "inFlight": self._running(name),
                     "peakInFlight": self._peak[name],
                 }
                 for name in sorted(set(self._invocations) | set(self._peak))

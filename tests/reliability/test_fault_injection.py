@@ -16,6 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ftb.faults import FaultConfig, FaultConfigError, Faults, TokenBucket
+from ftb.lambda_runtime import LambdaServiceError
 from tests.integration.local_endpoint import LocalEndpoint, local_endpoint
 
 pytestmark = [pytest.mark.reliability, pytest.mark.timeout(120)]
@@ -316,3 +317,21 @@ def test_the_counters_are_served_and_reset_over_http(local: LocalEndpoint, tmp_p
     urllib.request.urlopen(reset).close()
     with urllib.request.urlopen(f"{local.url}/_ftb/faults") as response:
         assert json.loads(response.read())["counters"] == {}
+
+
+def test_invocations_that_fail_to_start_do_not_pile_up_in_flight(
+    local: LocalEndpoint, tmp_path: Path
+) -> None:
+    # Given a function whose code directory is gone (its workers cannot start)
+    faults = install(local, tmp_path, "sqs-delay=0.1")
+    local.register("orphan", tmp_path / "gone", "functions.sender")
+
+    # When a poller-like thread invokes it again and again (each a service error)
+    for _ in range(5):
+        with pytest.raises(LambdaServiceError):
+            local.runtime.invoke("orphan", b"{}")
+
+    # Then it counts as one invocation in flight at most, not five
+    functions = faults.snapshot()["functions"]
+    assert functions["orphan"]["invocations"] == 5
+    assert functions["orphan"]["peakInFlight"] == 1
