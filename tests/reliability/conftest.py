@@ -13,6 +13,21 @@ import pytest
 
 from tests.e2e.e2e_cloud import LocalCloudProcess
 
+_RUNNING: list[LocalCloudProcess] = []
+
+
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Stop the API cloud after the last test that uses it, not at session end: the
+    fault-injection suites that run later get the machine to themselves."""
+    if not _RUNNING:
+        return
+    items = item.session.items
+    later = items[items.index(item) + 1 :] if item in items else []
+    if not any("api_cloud" in getattr(other, "fixturenames", ()) for other in later):
+        for cloud in _RUNNING:
+            cloud.stop(timeout=60)
+        _RUNNING.clear()
+
 
 @pytest.fixture(scope="session")
 def api_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloudProcess]:
@@ -21,6 +36,7 @@ def api_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloudPr
         "api", ["--quiet", "--set-env", "process-task:FAILURE_RATE=0"], work_dir
     )
     cloud.start()
+    _RUNNING.append(cloud)
     try:
         yield cloud.wait_ready()
     finally:
