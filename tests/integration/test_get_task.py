@@ -78,6 +78,18 @@ def _wait_until_stopped(cloud, task_id: str) -> None:
         time.sleep(0.05)
 
 
+def _wait_until_waiting(cloud, arn: str) -> None:
+    # moto's engine thread sets up an execution after StartExecution returns; stopping it
+    # before then fails inside moto, so wait until the execution is in its Wait state.
+    deadline = time.monotonic() + 5
+    while not any(
+        event["type"] == "WaitStateEntered"
+        for event in cloud.sfn.get_execution_history(executionArn=arn)["events"]
+    ):
+        assert time.monotonic() < deadline, "execution never reached its Wait state"
+        time.sleep(0.02)
+
+
 def test_queued_when_no_execution_started_yet(submitted, api_event, call_api):
     # Given a task accepted but not started
     submitted("task-001")
@@ -147,6 +159,7 @@ def test_aborted_is_failed(cloud, submitted, api_event, call_api):
     # Given a task whose execution an operator stopped
     submitted("task-006", outcome="wait", start=True)
     arn = cloud.state_machine_arn.replace(":stateMachine:", ":execution:") + ":task-006"
+    _wait_until_waiting(cloud, arn)
     cloud.sfn.stop_execution(executionArn=arn)
     # When its status is asked for
     response = call_api(get_task.handler, api_event("GET", "task-006"))
