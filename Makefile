@@ -49,5 +49,12 @@ deploy: $(STAMP) ## deploy to the AWS account of your credentials (cdk bootstrap
 destroy: $(STAMP) ## delete the deployed stack
 	npx --yes aws-cdk@2 destroy $(STACK) $(CDK_ARGS)
 
+reliability: $(STAMP) ## the full fault-injection, throttling and fuzz suites (N=2,000 tasks, 1,000 cases per operation)
+	FTB_RELIABILITY_N=2000 FTB_FUZZ_EXAMPLES=1000 $(BIN)/pytest tests/reliability -s -p no:cacheprovider
+
+audit: $(STAMP) ## bandit (no medium or high finding) and pip-audit on the installed dependencies
+	$(BIN)/bandit -q -r handlers infra ftb -ll
+	$(BIN)/pip-audit --skip-editable --strict --progress-spinner off
+
 clean: ## remove caches and build output (keeps .venv)
 	rm -rf cdk.out .ftb .pytest_cache .mypy_cache .ruff_cache
