@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import boto3
 from botocore.config import Config
@@ -148,6 +148,7 @@ class LocalCloud:
         self.stack: LocalStack | None = None
         self.outputs: dict[str, Any] = {}
         self.synth_cached: bool | None = None
+        self._synth_hold: IO[str] | None = None
         self.synth_seconds = 0.0
         self.ready_seconds = 0.0
         self.runtime: LambdaRuntime | None = None
@@ -197,6 +198,7 @@ class LocalCloud:
         )
         self.synth_cached = result.cached
         self.synth_seconds = result.seconds
+        self._synth_hold = result.hold  # released when this process ends
         return load_template(result.template, result.stack_name)
 
     def _start(self, endpoint_port: int) -> None:

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 # api/: the OpenAPI description the API construct reads its request model from.
 WATCHED = ("infra", "handlers", "statemachine", "api", "cdk.json")
@@ -41,6 +42,9 @@ class Synthesized:
     stack_name: str
     cached: bool
     seconds: float
+    # A shared lock on the assembly while this handle is open: a running local cloud keeps it
+    # so that another synth's pruning never deletes the asset directories it runs code from.
+    hold: IO[str] | None = None
 
 
 def project_root(start: Path | None = None) -> Path:
@@ -149,7 +153,7 @@ def synth(
     with _lock(base.parent / f"{base.name}.lock"):
         if target.is_dir() and not force:
             template, name = find_stack(target, stack_name)
-            return Synthesized(template, name, True, time.monotonic() - started)
+            return Synthesized(template, name, True, time.monotonic() - started, _hold(target))
         if say is not None:
             say(f"synthesizing {app} (inputs changed; cached afterwards)...")
         base.mkdir(parents=True, exist_ok=True)
@@ -181,7 +185,29 @@ def synth(
         staging.rename(target)
         _prune(base, keep=target)
         template, name = find_stack(target, stack_name)
-        return Synthesized(template, name, False, time.monotonic() - started)
+        return Synthesized(template, name, False, time.monotonic() - started, _hold(target))
+
+
+_IN_USE = ".in-use"
+
+
+def _hold(assembly: Path) -> IO[str]:
+    handle = (assembly / _IN_USE).open("a")
+    fcntl.flock(handle, fcntl.LOCK_SH)
+    return handle
+
+
+def _in_use(assembly: Path) -> bool:
+    marker = assembly / _IN_USE
+    if not marker.exists():
+        return False
+    with marker.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
 
 
 def _prune(base: Path, keep: Path) -> None:
@@ -191,4 +217,5 @@ def _prune(base: Path, keep: Path) -> None:
         reverse=True,
     )
     for entry in entries[KEEP_PER_APP - 1 :]:
-        shutil.rmtree(entry, ignore_errors=True)
+        if not _in_use(entry):  # a running local cloud still runs code from it
+            shutil.rmtree(entry, ignore_errors=True)

@@ -6,12 +6,14 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from ftb import synth as synth_module
 from ftb.api_gateway import (
     ApiResource,
     GatewayResponse,
@@ -374,3 +376,25 @@ def test_the_synth_cache_key_follows_the_inputs_and_ignores_bytecode(tmp_path: P
     assert cache_key(tmp_path) == first
     (tmp_path / "handlers" / "a.py").write_text("2")
     assert cache_key(tmp_path) != first
+
+
+def test_pruning_the_synth_cache_spares_an_assembly_a_running_cloud_holds(tmp_path: Path) -> None:
+    # Given four cached assemblies, the oldest held by a running local cloud
+    entries = {name: tmp_path / name for name in ("held", "older", "old", "new")}
+    for entry in entries.values():
+        entry.mkdir()
+    hold = synth_module._hold(entries["held"])
+    for age, entry in enumerate(entries.values()):
+        os.utime(entry, (1000 + age, 1000 + age))
+    try:
+        # When a new synth prunes the cache around the newest entry
+        synth_module._prune(tmp_path, keep=entries["new"])
+        # Then the held assembly survives, the unheld older one is gone, the next newest stays
+        assert entries["held"].is_dir()
+        assert not entries["older"].exists()
+        assert entries["old"].is_dir()
+    finally:
+        hold.close()
+    # And once released, it is pruned like any other
+    synth_module._prune(tmp_path, keep=entries["new"])
+    assert not entries["held"].exists()
