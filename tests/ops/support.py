@@ -155,6 +155,9 @@ def fake_api_handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
             pass
 
         def _answer(self, status: int, body: Any) -> None:
+            # Out of flight before the first byte of the answer: once the client has read it,
+            # its worker may send the next request, which must not find this one still counted.
+            self._leave()
             data = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -167,10 +170,14 @@ def fake_api_handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
                 api.requests.append((self.command, self.path, time.monotonic()))
                 api.in_flight += 1
                 api.max_in_flight = max(api.max_in_flight, api.in_flight)
+            self._counted = True
 
         def _leave(self) -> None:
-            with api.lock:
-                api.in_flight -= 1
+            # Idempotent: the answer leaves first; `finally` covers a request that failed.
+            if getattr(self, "_counted", False):
+                self._counted = False
+                with api.lock:
+                    api.in_flight -= 1
 
         def do_POST(self) -> None:
             self._enter()
