@@ -240,7 +240,7 @@ def test_a_permanent_failure_is_not_retried_and_is_dead_lettered(workflow: Workf
 
 def test_process_task_logs_land_in_its_log_group(workflow: Workflow) -> None:
     # Given the executions above / When the runtime has shipped its logs
-    assert workflow.local.runtime.flush_logs()
+    assert workflow.local.runtime.flush_logs(timeout=60)
     logs = workflow.local.client("logs")
 
     # Then the function's Powertools records, with the taskId key, are in /aws/lambda/<name>
