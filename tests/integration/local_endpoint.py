@@ -89,7 +89,7 @@ def local_endpoint(**runtime_options: Any) -> Iterator[LocalEndpoint]:
         endpoint.stop()
 
 
-def wait_for_execution(sfn: Any, execution_arn: str, timeout: float = 45.0) -> dict[str, Any]:
+def wait_for_execution(sfn: Any, execution_arn: str, timeout: float = 180.0) -> dict[str, Any]:
     """DescribeExecution once the execution has ended."""
     deadline = time.monotonic() + timeout
     while True:
