@@ -75,6 +75,9 @@ _RESERVED_VARIABLES = frozenset(
 _ENVIRONMENT_MAX_BYTES = 4096
 _CREDENTIAL_SERVICE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/(?P<service>[^/]+)/")
 _ENDPOINTS_STARTED: list[AwsEndpoint] = []
+# What the first endpoint of the process changed there (moto's Step Functions section, MOTO_PORT),
+# put back when the last one stops: in-process users (tests) must not inherit the engine.
+_PROCESS_STATE_BEFORE: dict[str, Any] = {}
 
 
 def enable_step_functions_execution() -> None:
@@ -89,6 +92,22 @@ def enable_step_functions_execution() -> None:
     engine_log = logging.getLogger("moto.stepfunctions.parser")
     if engine_log.level == logging.NOTSET:
         engine_log.setLevel(logging.CRITICAL)
+
+
+def _restore_process_state() -> None:
+    """Undo what the first endpoint changed process-wide (see `_PROCESS_STATE_BEFORE`)."""
+    from moto.core.config import default_user_config
+
+    section = _PROCESS_STATE_BEFORE.pop("stepfunctions", None)
+    if section is None:
+        default_user_config.pop("stepfunctions", None)  # type: ignore[misc]
+    else:
+        default_user_config["stepfunctions"] = section
+    port = _PROCESS_STATE_BEFORE.pop("MOTO_PORT", None)
+    if port is None:
+        os.environ.pop("MOTO_PORT", None)
+    else:
+        os.environ["MOTO_PORT"] = port
 
 
 def display_host(host: str) -> str:
@@ -138,6 +157,12 @@ class AwsEndpoint:
             def log_request(self, *args: Any, **kwargs: Any) -> None:
                 pass  # one line per request would drown the functions' own logs
 
+        if not _ENDPOINTS_STARTED:
+            from moto.core.config import default_user_config
+
+            _PROCESS_STATE_BEFORE.clear()
+            _PROCESS_STATE_BEFORE["stepfunctions"] = default_user_config.get("stepfunctions")
+            _PROCESS_STATE_BEFORE["MOTO_PORT"] = os.environ.get("MOTO_PORT")
         enable_step_functions_execution()
         self._moto = DomainDispatcherApplication(create_backend_app)
         self._server = make_server(
@@ -171,6 +196,8 @@ class AwsEndpoint:
             self._thread.join(timeout=5)
         if self in _ENDPOINTS_STARTED:
             _ENDPOINTS_STARTED.remove(self)
+            if not _ENDPOINTS_STARTED and _PROCESS_STATE_BEFORE:
+                _restore_process_state()
 
     # -- WSGI -----------------------------------------------------------------------------
 
