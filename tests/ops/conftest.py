@@ -36,6 +36,18 @@ from tests.ops.support import (
     stack_template,
 )
 
+_RUNNING: list[LocalCloudProcess] = []
+
+
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Stop the ops cloud once the last test of this directory has run, not at session end:
+    the (timing-sensitive) suites after this one get the machine to themselves."""
+    here = Path(__file__).parent
+    if _RUNNING and (nextitem is None or here not in Path(nextitem.path).parents):
+        for cloud in _RUNNING:
+            cloud.stop()
+        _RUNNING.clear()
+
 
 @pytest.fixture
 def ftb(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Run]:
@@ -123,6 +135,7 @@ def ops_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         tmp_path_factory.mktemp("ops-cloud"),
     )
     cloud.start()
+    _RUNNING.append(cloud)
     try:
         yield cloud.wait_ready()
     finally:
