@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 import pytest
 from e2e_cloud import REPO_ROOT, LocalCloudProcess, alive, descendants, wait_for
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
+# A hang guard only: a cold synth (cloud start-up) and every wait are bounded inside.
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 
 def ftb(*args: str) -> subprocess.CompletedProcess[str]:

@@ -22,7 +22,7 @@ from shared.failure_simulation import fails_permanently, fails_transiently
 from tests.e2e.e2e_cloud import wait_for
 from tests.ops.support import CLOUD_FAILURE_RATE, CLOUD_FAILURE_SEED, Run
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 BATCH = 20
 ATTEMPTS = 3  # the workflow's MaxAttempts 2 + the first try
@@ -99,7 +99,7 @@ def batch(ops_cloud: Any) -> Iterator[Batch]:
                 task["status"] in ("SUCCEEDED", "FAILED") for task in mine
             )
 
-        wait_for(finished, 120, "the batch to finish", interval=1.0)
+        wait_for(finished, 300, "the batch to finish", interval=1.0)
         yield Batch(
             ids=ids,
             permanent=[task_id for task_id in ids if fails_permanently(task_id)],
@@ -207,7 +207,7 @@ def test_logs_follow_the_task_through_every_function(
         return lines if "monitor-dlq" in {_source(line) for line in lines} else None
 
     # When its logs are read (the monitor's line arrives asynchronously)
-    lines = wait_for(complete, 60, f"{task_id}'s dead-letter log line", interval=1.0)
+    lines = wait_for(complete, 180, f"{task_id}'s dead-letter log line", interval=1.0)
     # Then they come from every function on its path, time-ordered, and only about this task
     sources = {_source(line) for line in lines}
     assert {"submit-task", "start-execution", "process-task", "monitor-dlq"} <= sources
