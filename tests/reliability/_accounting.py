@@ -500,7 +500,8 @@ def render(title: str, result: Accounting) -> str:
     line = "+".join("-" * (w + 2) for w in widths)
     out = [title, line]
     for index, row in enumerate(rows):
-        out.append(" | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        out.append(" | ".join(cells).rstrip())
         if index == 0:
             out.append(line)
     out.append(line)
@@ -542,7 +543,8 @@ def render_columns(title: str, columns: list[str], rows: list[tuple[str, list[st
     rule = "+".join("-" * (w + 2) for w in widths)
     out = [title, rule]
     for index, line in enumerate(table):
-        out.append(" | ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))
+        cells = (cell.ljust(width) for cell, width in zip(line, widths, strict=True))
+        out.append(" | ".join(cells).rstrip())
         if index == 0:
             out.append(rule)
     out.append(rule)
