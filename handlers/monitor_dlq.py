@@ -110,9 +110,15 @@ def mark_task(dead_letter: DeadLetter) -> None:
         cause=dead_letter.cause,
         at=dead_letter.failed_at,
     )
+    # A workflow dead letter names its execution; an intake one is always the first run,
+    # which is named after the task (redrives start executions directly, not via the queue).
+    run = (dead_letter.execution_arn or "").rsplit(":", 1)[-1] or dead_letter.task_id
     table = aws.table(monitor_settings().tasks_table_name)
-    if not task_store.record_dead_letter(table, dead_letter.task_id, note):
-        logger.warning("No task record to mark", extra={"taskId": dead_letter.task_id})
+    if not task_store.record_dead_letter(table, dead_letter.task_id, note, run):
+        logger.warning(
+            "No task record to mark for this run",
+            extra={"taskId": dead_letter.task_id, "execution": run},
+        )
 
 
 @tracer.capture_method

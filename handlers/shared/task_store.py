@@ -97,16 +97,25 @@ def mark_enqueued(table: Table, task_id: str) -> None:
             raise
 
 
-def record_dead_letter(table: Table, task_id: str, note: DeadLetterNote) -> bool:
-    """Put the dead letter on the task's record; False when there is no such record."""
+def record_dead_letter(
+    table: Table, task_id: str, note: DeadLetterNote, execution_name: str
+) -> bool:
+    """Put the dead letter on the task's record while `execution_name` is still its current run.
+
+    False when there is no such record, or when a redrive has since moved the task to a newer
+    run: a late dead letter of an old run must not mark the new one failed.
+    """
     if note.cause is not None:
         note = note.model_copy(update={"cause": note.cause[:MAX_DEAD_LETTER_CAUSE_CHARS]})
     try:
         table.update_item(
             Key={"taskId": task_id},
             UpdateExpression="SET deadLetter = :note",
-            ConditionExpression="attribute_exists(taskId)",
-            ExpressionAttributeValues={":note": note.model_dump(exclude_none=True)},
+            ConditionExpression="attribute_exists(taskId) AND executionName = :run",
+            ExpressionAttributeValues={
+                ":note": note.model_dump(exclude_none=True),
+                ":run": execution_name,
+            },
         )
     except Exception as exc:
         if is_code(exc, _CONDITION_FAILED):

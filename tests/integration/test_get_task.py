@@ -174,7 +174,7 @@ def test_failed_when_dead_lettered_before_starting(cloud, submitted, api_event, 
     note = task_store.DeadLetterNote(
         source="intake", error="StartExecutionFailed", cause="moved after 10 receives", at="t"
     )
-    assert task_store.record_dead_letter(aws.table(cloud.table_name), "task-007", note)
+    assert task_store.record_dead_letter(aws.table(cloud.table_name), "task-007", note, "task-007")
     # When its status is asked for
     response = call_api(get_task.handler, api_event("GET", "task-007"))
     # Then it is FAILED with the dead letter's error and cause

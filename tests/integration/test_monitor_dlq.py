@@ -83,6 +83,25 @@ def test_workflow_dead_letter_is_logged_counted_and_recorded(
     assert dead_letter["error"] == {"S": "PermanentTaskError"}
 
 
+def test_a_late_dead_letter_of_an_earlier_run_leaves_the_redriven_record_alone(
+    cloud, submitted, events, lambda_context, log_records
+):
+    # Given a task that an operator has already redriven to a new run
+    submitted("task-013")
+    aws.table(cloud.table_name).update_item(
+        Key={"taskId": "task-013"},
+        UpdateExpression="SET executionName = :run",
+        ExpressionAttributeValues={":run": "task-013-r1"},
+    )
+    # When the first run's dead letter arrives only now
+    result = monitor_dlq.handler(events("sqs_dlq_workflow.json"), lambda_context)
+    # Then it is logged, and the new run's record is not marked failed
+    assert result == {"batchItemFailures": []}
+    (logged,) = _dead_letter_logs(log_records)
+    assert logged["taskId"] == "task-013"
+    assert "deadLetter" not in cloud.item("task-013")
+
+
 def test_intake_dead_letter_is_logged_and_the_task_shows_failed(
     cloud, submitted, events, lambda_context, log_records, capsys, api_event, call_api
 ):
