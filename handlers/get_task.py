@@ -29,7 +29,8 @@ def task_view(task_id: str, settings: ApiSettings) -> TaskView:
     if not _TASK_ID.fullmatch(task_id):
         raise invalid_request(FieldError("taskId", f"taskId must be {TASK_ID_RULE}"))
     record = task_store.get(aws.table(settings.tasks_table_name), task_id)
-    if record is None:
+    if record is None or record.reserved_for is not None:
+        # A redrive's name reservation is another task's run, not a task: unknown here.
         raise ApiError(HTTPStatus.NOT_FOUND, "Task not found", extra={"taskId": task_id})
     return current_view(record, aws.stepfunctions(), settings.state_machine_arn)
 

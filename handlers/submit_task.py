@@ -58,7 +58,8 @@ def submit(submission: TaskSubmission, settings: ApiSettings) -> Response[Any]:
         logger.info("Task accepted")
         body = {"taskId": submission.task_id, "status": TaskStatus.QUEUED.value}
         return json_response(HTTPStatus.ACCEPTED, body)
-    if existing.payload_digest != digest:
+    # A redrive's name reservation never matches a payload: the name belongs to another task.
+    if existing.reserved_for is not None or existing.payload_digest != digest:
         raise ApiError(
             HTTPStatus.CONFLICT,
             "taskId is already used by a task with a different payload",

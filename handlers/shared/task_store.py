@@ -45,6 +45,9 @@ class TaskRecord(BaseModel):
     enqueued: bool = False
     expires_at: int = Field(alias="expiresAt")
     dead_letter: DeadLetterNote | None = Field(default=None, alias="deadLetter")
+    # Set on a placeholder that `ftb redrive` writes to hold a derived execution name
+    # (`{taskId}-r{n}`) for the task named here: not a task of its own.
+    reserved_for: str | None = Field(default=None, alias="reservedFor")
 
     @classmethod
     def new(cls, task_id: str, digest: str, now: datetime) -> TaskRecord:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from botocore.exceptions import ClientError
 
 import get_task
 import submit_task
+from ftb.commands.redrive import Redriver
 from shared import aws, task_store
 from shared.models import canonical_json
 
@@ -181,6 +183,25 @@ def test_failed_when_dead_lettered_before_starting(cloud, submitted, api_event, 
     assert response.body["status"] == "FAILED"
     assert response.body["error"] == "StartExecutionFailed"
     assert response.body["cause"] == "moved after 10 receives"
+
+
+def test_a_redrive_reservation_is_not_a_task(cloud, submitted, api_event, call_api):
+    # Given task-0079 and the placeholder record `ftb redrive` writes (its own code) to hold
+    # the name of the task's second run
+    submitted("task-0079")
+    target = SimpleNamespace(
+        table=lambda: aws.table(cloud.table_name),
+        client=lambda _: cloud.sfn,
+        state_machine_arn=cloud.state_machine_arn,
+    )
+    Redriver(target, dry_run=False)._reserve("task-0079", "task-0079-r1")  # type: ignore[arg-type]
+    assert cloud.item("task-0079-r1")["reservedFor"] == {"S": "task-0079"}
+    # When the reserved name is asked for as a task
+    response = call_api(get_task.handler, api_event("GET", "task-0079-r1"))
+    # Then it is unknown (404), while the task itself still answers
+    assert response.status == 404
+    assert response.body["message"] == "Task not found"
+    assert call_api(get_task.handler, api_event("GET", "task-0079")).status == 200
 
 
 def test_unknown_task_is_404(cloud, api_event, call_api):

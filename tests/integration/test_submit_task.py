@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 import submit_task
+from ftb.commands.redrive import Redriver
 from shared import aws
 from shared.models import MAX_WORKFLOW_INPUT_BYTES, canonical_json, payload_digest
 
@@ -82,6 +84,26 @@ def test_same_task_id_with_another_payload_is_a_conflict(cloud, api_event, call_
     assert cloud.queued_bodies() == [canonical_json(TASK)]
 
 
+def test_a_name_reserved_by_a_redrive_is_a_conflict(cloud, api_event, call_api):
+    # Given the placeholder record `ftb redrive` writes (its own code) to hold the name of
+    # task-001's second run
+    target = SimpleNamespace(
+        table=lambda: aws.table(cloud.table_name),
+        client=lambda _: cloud.sfn,
+        state_machine_arn=cloud.state_machine_arn,
+    )
+    Redriver(target, dry_run=False)._reserve("task-001", "task-001-r1")  # type: ignore[arg-type]
+    before = cloud.item("task-001-r1")
+    # When a client submits a task under that name
+    task = {"taskId": "task-001-r1", "payload": {}}
+    response = call_api(submit_task.handler, api_event(body=task))
+    # Then 409: nothing is queued and the reservation is untouched
+    assert response.status == 409
+    assert response.body["taskId"] == "task-001-r1"
+    assert cloud.item("task-001-r1") == before
+    assert cloud.queued_bodies() == []
+
+
 def test_queue_failure_is_503_and_the_retry_queues_the_task(
     cloud, api_event, call_api, monkeypatch
 ):
@@ -131,7 +153,7 @@ def test_table_throttling_is_503_not_a_crash(cloud, api_event, call_api, monkeyp
 
 
 def test_accepts_a_task_at_exactly_the_size_limit(cloud, api_event, call_api):
-    # Given a task whose workflow input is exactly 256 KiB
+    # Given a task whose workflow input is exactly at the limit (256 KiB less 1 KiB)
     task = {"taskId": "big-task", "payload": _payload_of_size("big-task", MAX_WORKFLOW_INPUT_BYTES)}
     # When it is submitted
     response = call_api(submit_task.handler, api_event(body=task))
@@ -141,7 +163,7 @@ def test_accepts_a_task_at_exactly_the_size_limit(cloud, api_event, call_api):
 
 
 def test_rejects_a_task_one_byte_over_the_limit_with_413(cloud, api_event, call_api):
-    # Given a task one byte over 256 KiB
+    # Given a task one byte over the limit
     size = MAX_WORKFLOW_INPUT_BYTES + 1
     task = {"taskId": "big-task", "payload": _payload_of_size("big-task", size)}
     # When it is submitted
