@@ -15,8 +15,15 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 # wildcards, punctuation or control characters).
 TASK_ID_PATTERN = r"^[A-Za-z0-9_-]{1,80}$"
 TASK_ID_MAX_LENGTH = 80
-# Step Functions rejects an execution input over 256 KiB (UTF-8 bytes).
-MAX_WORKFLOW_INPUT_BYTES = 256 * 1024
+# Step Functions limits every state's and task's input and output to 256 KiB (UTF-8 bytes),
+# and fails an execution that crosses it with States.DataLimitExceeded, which no Catch can
+# handle. The execution input is not the largest document: ProcessTask's Parameters wrap it
+# with the function ARN, the attempt and the execution ARN (< 512 bytes for the longest names).
+# The 1 KiB kept back makes every accepted task fit at every step, so it can always run or be
+# dead-lettered.
+STEP_FUNCTIONS_DATA_LIMIT_BYTES = 256 * 1024
+TASK_ENVELOPE_HEADROOM_BYTES = 1024
+MAX_WORKFLOW_INPUT_BYTES = STEP_FUNCTIONS_DATA_LIMIT_BYTES - TASK_ENVELOPE_HEADROOM_BYTES
 # How deeply a payload may nest objects and arrays (the payload object itself is level 1).
 # Whatever is accepted must parse everywhere downstream: the starter reads queue messages with
 # pydantic's JSON parser, which stops at 200 levels; 64 stays well below it (and below

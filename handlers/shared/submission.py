@@ -180,7 +180,8 @@ def check_workflow_input(submission: TaskSubmission) -> None:
                 FieldError(
                     "payload",
                     f"the workflow input would be {len(encoded)} bytes; "
-                    f"the limit is {MAX_WORKFLOW_INPUT_BYTES} bytes (256 KiB)",
+                    f"the limit is {MAX_WORKFLOW_INPUT_BYTES} bytes (Step Functions' 256 KiB, "
+                    "less 1 KiB for the workflow's own fields)",
                 )
             ],
         )

@@ -109,10 +109,10 @@ def body_of_size(task_id: str, size: int, filler: str = "x") -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("filler", ["x", "\U0001f600"], ids=["ascii", "emoji (4 bytes each)"])
-def test_a_task_of_exactly_256_kib_is_accepted_and_runs(
+def test_a_task_exactly_at_the_size_limit_is_accepted_and_runs(
     api_cloud: LocalCloudProcess, filler: str
 ) -> None:
-    # Given a task whose workflow input is exactly 256 KiB of UTF-8 (bytes count, not characters)
+    # Given a task whose workflow input is exactly at the limit, in UTF-8 bytes (not characters)
     task_id = new_id("max")
     # When it is submitted
     answer = post_json(api_cloud, body_of_size(task_id, MAX_WORKFLOW_INPUT_BYTES, filler))
@@ -122,7 +122,7 @@ def test_a_task_of_exactly_256_kib_is_accepted_and_runs(
 
 
 @pytest.mark.parametrize("filler", ["x", "\U0001f600"], ids=["ascii", "emoji (4 bytes each)"])
-def test_one_byte_over_256_kib_is_413_naming_the_sizes(
+def test_one_byte_over_the_size_limit_is_413_naming_the_sizes(
     api_cloud: LocalCloudProcess, filler: str
 ) -> None:
     # Given a task one byte over the limit

@@ -131,7 +131,7 @@ def test_a_body_that_is_not_an_object_is_400(document):
     ]
 
 
-# --- the 256 KiB limit of the workflow input ---------------------------------------------
+# --- the size limit of the workflow input (256 KiB less 1 KiB) -----------------------
 
 
 def _task_of_size(size: int, filler: str = "x") -> dict[str, Any]:
@@ -149,7 +149,7 @@ def test_exactly_the_limit_is_accepted():
 
 
 def test_one_byte_over_the_limit_is_413():
-    # Given a task one byte over 256 KiB
+    # Given a task one byte over the limit
     task = _task_of_size(MAX_WORKFLOW_INPUT_BYTES + 1)
     # When it is validated
     error = _rejected(task)
