@@ -124,16 +124,22 @@ def mark_task(dead_letter: DeadLetter) -> None:
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> None:
     dead_letter = dead_letter_from(record)
-    # Logged and counted first: whatever happens next, the dead letter is on record.
-    report(dead_letter, record)
+    # Marked first, reported second: a table error fails the record and SQS retries it, so
+    # reporting before the mark would log and count the same dead letter once per attempt.
     try:
         mark_task(dead_letter)
     except Exception:
-        logger.exception(
+        logger.warning(
             "Could not mark the task record; the message will be retried",
-            extra={"taskId": dead_letter.task_id, "messageId": record.message_id},
+            exc_info=True,
+            extra={
+                **dead_letter.model_dump(by_alias=True),
+                "messageId": record.message_id,
+                "receiveCount": _receive_count(record),
+            },
         )
         raise
+    report(dead_letter, record)
 
 
 @metrics.log_metrics(raise_on_empty_metrics=False)
