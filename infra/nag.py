@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from aws_cdk import Acknowledgment, CfnElement, Stack, Validations
+from aws_cdk import Acknowledgment, Stack, Validations
 from constructs import IConstruct
 
 if TYPE_CHECKING:
@@ -30,12 +30,6 @@ def acknowledge(scope: IConstruct, rule: str, reason: str, finding: str | None =
     """Acknowledge `rule` (or one finding of it, `rule[finding]`) on `scope`."""
     rule_id = f"{PACK}::{rule}[{finding}]" if finding else f"{PACK}::{rule}"
     Validations.of(scope).acknowledge(Acknowledgment(id=rule_id, reason=reason))
-
-
-def _logical_id(element: IConstruct) -> str:
-    stack = Stack.of(element)
-    assert isinstance(element, CfnElement)
-    return str(stack.resolve(stack.get_logical_id(element)))
 
 
 def _policy(role_owner: IConstruct) -> IConstruct:
@@ -61,17 +55,8 @@ def acknowledge_stack_findings(
             execution_finding,
         )
 
-    sm_role = workflow.state_machine.role
-    process_task_arn = f"<{_logical_id(functions.process_task.node.default_child)}.Arn>:*"  # type: ignore[arg-type]
     acknowledge(
-        _policy(sm_role),
-        "AwsSolutions-IAM5",
-        "lambda:InvokeFunction on process-task and its versions/aliases (ARN:*), as "
-        "Function.grantInvoke renders it; no other function is invocable.",
-        f"Resource::{process_task_arn}",
-    )
-    acknowledge(
-        _policy(sm_role),
+        _policy(workflow.state_machine.role),
         "AwsSolutions-IAM5",
         "Step Functions logging (logs:CreateLogDelivery and related) and X-Ray tracing support "
         "no resource-level permissions; both require Resource '*'.",

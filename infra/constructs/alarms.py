@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
@@ -46,8 +46,16 @@ class TaskAlarms(Construct):
             description=f"{stack_name}: encrypts the alarm topic",
             enable_key_rotation=True,
         )
-        self.key.grant(
-            iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*"
+        account = Stack.of(self).account
+        cloudwatch_principal = iam.ServicePrincipal("cloudwatch.amazonaws.com")
+        # Only on behalf of this account's alarms (no confused deputy).
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[cloudwatch_principal],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": account}},
+            )
         )
         self.topic = sns.Topic(
             self,
@@ -56,6 +64,27 @@ class TaskAlarms(Construct):
             display_name=f"{stack_name} alarms",
             master_key=self.key,
             enforce_ssl=True,
+        )
+        # enforce_ssl creates a topic policy holding only the TLS Deny, which replaces SNS's
+        # default policy: without this statement CloudWatch may not publish and every alarm
+        # action fails. Only this stack's alarms (all named "<stack>-...") of this account.
+        self.topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[cloudwatch_principal],
+                actions=["sns:Publish"],
+                resources=[self.topic.topic_arn],
+                conditions={
+                    "ArnLike": {
+                        "aws:SourceArn": Stack.of(self).format_arn(
+                            service="cloudwatch",
+                            resource="alarm",
+                            resource_name=f"{stack_name}-*",
+                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                        )
+                    },
+                    "StringEquals": {"aws:SourceAccount": account},
+                },
+            )
         )
         if alarm_email:
             self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))

@@ -69,7 +69,9 @@ class TaskFunctions(Construct):
 
         # submit-task: conditional put, read-back on a duplicate, flag `enqueued`; enqueue.
         table.grant(self.submit_task, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
-        task_queue.grant_send_messages(self.submit_task)
+        # SendMessage only (grant_send_messages adds GetQueueAttributes/GetQueueUrl, never
+        # called); the queue uses SQS-managed SSE, so no KMS permission is needed.
+        task_queue.grant(self.submit_task, "sqs:SendMessage")
         # get-task: read the record.
         table.grant(self.get_task, "dynamodb:GetItem")
         # monitor-dlq: mark an intake dead letter on its task record.

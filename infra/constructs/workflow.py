@@ -61,8 +61,13 @@ class TaskWorkflow(Construct):
             resource_name=f"{self.state_machine_name}:*",
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
-        # Exactly what the definition calls: process-task and a SendMessage to the DLQ.
-        process_task.grant_invoke(self.state_machine)
+        # Exactly what the definition calls: process-task (its unqualified ARN only, not
+        # grant_invoke's versions/aliases `ARN:*`) and a SendMessage to the DLQ.
+        self.state_machine.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["lambda:InvokeFunction"], resources=[process_task.function_arn]
+            )
+        )
         self.state_machine.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["sqs:SendMessage"], resources=[dead_letter_queue.queue_arn]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fnmatch
+
 import pytest
 
 from infra import names
@@ -32,6 +34,62 @@ def test_topic_is_encrypted_with_a_rotating_key_cloudwatch_may_use(stack):
     ]
     assert len(cloudwatch) == 1
     assert stack.actions_of(cloudwatch[0]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
+    # And only on behalf of this account (no confused deputy)
+    assert cloudwatch[0]["Effect"] == "Allow"
+    assert cloudwatch[0]["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    }
+
+
+def _alarm_arn_pattern(stack):
+    return {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                ":cloudwatch:",
+                {"Ref": "AWS::Region"},
+                ":",
+                {"Ref": "AWS::AccountId"},
+                f":alarm:{stack.stack_name}-*",
+            ],
+        ]
+    }
+
+
+def test_topic_policy_lets_this_stacks_alarms_publish(stack):
+    # Given the topic policy (enforce_ssl's policy replaces SNS's default one)
+    topic_id, _ = stack.only("AWS::SNS::Topic")
+    _, policy = stack.only("AWS::SNS::TopicPolicy")
+    assert policy["Topics"] == [{"Ref": topic_id}]
+    allows = [
+        {k: v for k, v in s.items() if k != "Sid"}
+        for s in policy["PolicyDocument"]["Statement"]
+        if s["Effect"] == "Allow"
+    ]
+    # Then its one Allow lets CloudWatch publish to this topic, for this account's alarms only
+    assert allows == [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Action": "sns:Publish",
+            "Resource": {"Ref": topic_id},
+            "Condition": {
+                "ArnLike": {"aws:SourceArn": _alarm_arn_pattern(stack)},
+                "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+            },
+        }
+    ]
+
+
+def test_every_alarm_name_matches_the_publish_condition(stack):
+    # Given the alarm-name pattern of the topic policy's aws:SourceArn condition
+    pattern = _alarm_arn_pattern(stack)["Fn::Join"][1][-1].removeprefix(":alarm:")
+    # Then every alarm of the stack may publish (a name outside it would be refused silently)
+    alarms = _alarms(stack)
+    assert alarms
+    assert all(fnmatch.fnmatchcase(name, pattern) for name in alarms), sorted(alarms)
 
 
 def test_topic_refuses_plain_http(stack):

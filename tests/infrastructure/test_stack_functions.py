@@ -148,7 +148,8 @@ def _expected_statements(stack, spec):
     return {
         names.SUBMIT_TASK: [
             ({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, [table]),
-            ({"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}, [task_queue]),
+            # SendMessage only: the handler never reads the queue's attributes or URL
+            ({"sqs:SendMessage"}, [task_queue]),
             ({"states:DescribeExecution"}, [executions]),
         ],
         names.GET_TASK: [

@@ -91,13 +91,9 @@ def test_state_machine_role_may_invoke_process_task_and_send_to_the_dlq_only(sta
             by_service.setdefault(action.split(":")[0], []).append(
                 (action, stack.resources_of(statement))
             )
-    # And it may invoke exactly process-task (and its versions/aliases)
-    assert by_service["lambda"] == [
-        (
-            "lambda:InvokeFunction",
-            [process_task_arn, {"Fn::Join": ["", [process_task_arn, ":*"]]}],
-        )
-    ]
+    # And it may invoke exactly process-task's unqualified ARN, the one the definition calls
+    # (no versions/aliases `ARN:*`)
+    assert by_service["lambda"] == [("lambda:InvokeFunction", [process_task_arn])]
     # And send messages to exactly the DLQ, nothing else on SQS
     assert by_service["sqs"] == [
         ("sqs:SendMessage", [{"Fn::GetAtt": [stack.dead_letter_queue_id, "Arn"]}])
