@@ -38,7 +38,11 @@ CLIENT_STATUSES = ("QUEUED", "RUNNING", "SUCCEEDED", "FAILED")
 
 
 def execution_arn(state_machine_arn: str, execution_name: str) -> str:
-    """arn:P:states:R:A:stateMachine:NAME -> arn:P:states:R:A:execution:NAME:execution_name."""
+    """arn:P:states:R:A:stateMachine:NAME -> arn:P:states:R:A:execution:NAME:execution_name.
+
+    A copy of handlers/shared/task_status.py's (which raises ValueError, not a CommandError);
+    tests/unit/test_ftb_handler_parity.py keeps the two equal.
+    """
     parts = state_machine_arn.split(":")
     if len(parts) != 7 or parts[5] != "stateMachine":
         raise CommandError(

@@ -57,6 +57,7 @@ DEFAULT_SINCE = timedelta(days=1)
 WAIT_TIMEOUT_SECONDS = 300
 # Records live as long as their execution names stay reserved (90 days after the execution
 # ends, handlers/shared/models.py TASK_RECORD_TTL_DAYS); a day more covers the run itself.
+# tests/unit/test_ftb_handler_parity.py ties the two together.
 RECORD_TTL = timedelta(days=91)
 # A reservation's digest: not a SHA-256 hex digest, so no payload ever matches it (409).
 RESERVED_DIGEST = "reserved-execution-name"
@@ -74,10 +75,21 @@ def derived_name(task_id: str, redrive: int, *, hashed: bool = False) -> str:
     return f"{task_id[:keep]}-{digest}{suffix}"
 
 
+# These two copy handlers/shared/models.py (payload_digest, WorkflowInput.to_json): the
+# handlers' code root is imported as `shared.*`, which ftb cannot import under that name.
+# tests/unit/test_ftb_handler_parity.py keeps each copy equal to the original.
+def _canonical_json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+
+
 def payload_digest(payload: Any) -> str:
     """SHA-256 of the canonical payload (the same bytes as handlers/shared/models.py)."""
-    canonical = json.dumps(payload, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_canonical_json(payload).encode("utf-8")).hexdigest()
+
+
+def workflow_input_json(task_id: str, payload: Any) -> str:
+    """The execution input submit-task queues for a task (WorkflowInput.to_json())."""
+    return _canonical_json({"payload": payload, "taskId": task_id})
 
 
 @dataclass
@@ -213,12 +225,7 @@ class Redriver:
             return Result(
                 task_id, "refused", "--payload is not the payload this task was submitted with"
             )
-        body = json.dumps(
-            {"payload": self.payload, "taskId": task_id},
-            separators=(",", ":"),
-            sort_keys=True,
-            ensure_ascii=False,
-        )
+        body = workflow_input_json(task_id, self.payload)
         if self.dry_run:
             return Result(task_id, "planned", "start the never-started run", 1, current)
         self.table.update_item(
