@@ -121,9 +121,8 @@ def test_throttling_fails_only_that_record_and_hides_it_longer(
     ]
 
 
-def test_backoff_grows_with_the_receive_count(cloud, deliver, monkeypatch):
-    # Given a throttled task received for the third time
-    _throttle("task-001", monkeypatch)
+def _visibility_changes(monkeypatch) -> list[int]:
+    """The VisibilityTimeout of every ChangeMessageVisibility the starter sends (still sent)."""
     changes: list[int] = []
     sqs = aws.sqs()
     real_change = sqs.change_message_visibility
@@ -133,6 +132,13 @@ def test_backoff_grows_with_the_receive_count(cloud, deliver, monkeypatch):
         return real_change(**kwargs)
 
     monkeypatch.setattr(sqs, "change_message_visibility", change)
+    return changes
+
+
+def test_backoff_grows_with_the_receive_count(cloud, deliver, monkeypatch):
+    # Given a throttled task received for the third time
+    _throttle("task-001", monkeypatch)
+    changes = _visibility_changes(monkeypatch)
     # When the starter fails to start it
     result, messages = deliver([canonical_json(TASKS[0])], receives=3)
     # Then its visibility is set to base * 2**(3-1) seconds
@@ -145,15 +151,7 @@ def test_backoff_is_capped(cloud, deliver, monkeypatch):
     # Given a low cap and a throttled task received many times
     monkeypatch.setenv("START_BACKOFF_MAX_SECONDS", "30")
     _throttle("task-001", monkeypatch)
-    changes: list[int] = []
-    sqs = aws.sqs()
-    real_change = sqs.change_message_visibility
-
-    def change(**kwargs: Any) -> Any:
-        changes.append(kwargs["VisibilityTimeout"])
-        return real_change(**kwargs)
-
-    monkeypatch.setattr(sqs, "change_message_visibility", change)
+    changes = _visibility_changes(monkeypatch)
     # When the starter fails to start it on its fifth receive
     deliver([canonical_json(TASKS[0])], receives=5)
     # Then the timeout stops at the cap

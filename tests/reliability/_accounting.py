@@ -494,17 +494,13 @@ def short(name: str) -> str:
 
 def render(title: str, result: Accounting) -> str:
     """The accounting as a plain-text table (readable in any terminal or CI log)."""
-    rows = [("check", "expected", "observed", "")]
-    rows += [(c.name, c.expected, c.observed, "ok" if c.ok else "FAIL") for c in result.checks]
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    line = "+".join("-" * (w + 2) for w in widths)
-    out = [title, line]
-    for index, row in enumerate(rows):
-        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-        out.append(" | ".join(cells).rstrip())
-        if index == 0:
-            out.append(line)
-    out.append(line)
+    out = [
+        _table(
+            title,
+            ("check", "expected", "observed", ""),
+            [(c.name, c.expected, c.observed, "ok" if c.ok else "FAIL") for c in result.checks],
+        )
+    ]
     fault_table = fault_rows(result.faults)
     if fault_table:
         width = max(len(name) for name, _ in fault_table)
@@ -537,8 +533,11 @@ def starter_receive_counts(cloud: LocalCloudProcess) -> dict[str, int]:
 
 def render_columns(title: str, columns: list[str], rows: list[tuple[str, list[str]]]) -> str:
     """A plain-text table with one column per scenario."""
-    header = ("", *columns)
-    table = [header, *((label, *values) for label, values in rows)]
+    return _table(title, ("", *columns), [(label, *values) for label, values in rows])
+
+
+def _table(title: str, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    table = [header, *rows]
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]
     rule = "+".join("-" * (w + 2) for w in widths)
     out = [title, rule]
