@@ -1,289 +1,31 @@
 """`ftb`: the command line of the fault-tolerant task backend.
 
-Built in: `ftb local` (the whole stack on this machine) and `ftb outputs` (the stack's
-outputs as JSON). Operator commands are modules of the `ftb.commands` package: every public
-module there with a `register(subparsers)` function (which adds its parser and sets
-`func=run`) becomes a subcommand, with no change to this file.
+The one command registry: `ftb local` comes from the local cloud (`ftb.localcloud`), every
+other command from the operator commands (`ftb.ops.commands`). A command module has
+`register(subparsers)`, which adds its parser and sets `func(args) -> exit code`. A module
+that fails to import fails `ftb` loudly: a command never disappears in silence.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
-import json
-import os
-import pkgutil
-import signal
 import sys
-import threading
 from collections.abc import Sequence
-from pathlib import Path
-from types import FrameType
-from typing import Any
 
-COMMANDS_PACKAGE = "ftb.commands"
+from ftb.localcloud import command as local
+from ftb.ops.commands import (
+    dead_letters,
+    history,
+    logs,
+    outputs,
+    redrive,
+    set_env,
+    status,
+    submit,
+)
 
-
-def _env_override(text: str) -> Any:
-    from ftb.provision import EnvOverride
-
-    try:
-        return EnvOverride.parse(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
-def _fault_file(text: str) -> Any:
-    from ftb.faults import FaultConfig, FaultConfigError
-
-    try:
-        return FaultConfig.load(Path(text))
-    except FaultConfigError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
-def _fault_flag(text: str) -> str:
-    from ftb.faults import FaultConfig, FaultConfigError
-
-    try:
-        FaultConfig().apply_flag(text)  # checked here, applied in order in _run_local
-    except FaultConfigError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-    return text
-
-
-def _parameter(text: str) -> tuple[str, str]:
-    name, sep, value = text.partition("=")
-    if not sep or not name:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected NAME=VALUE")
-    return name, value
-
-
-def _port(text: str) -> int:
-    try:
-        port = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"{port} is not a port number (0 = any free port)")
-    return port
-
-
-# -- ftb local ---------------------------------------------------------------------------------
-
-
-def _register_local(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "local",
-        help="run the whole stack locally from its synthesized template (no AWS, no Docker)",
-        description=(
-            "Synthesize the CDK app (cached while infra/, handlers/, statemachine/, api/, cdk.json "
-            "are unchanged), provision its template on a local AWS endpoint (moto + the Lambda "
-            "Invoke API), run its functions, event source mappings and REST API, and print the "
-            "endpoints. Ctrl-C stops everything."
-        ),
-    )
-    parser.add_argument("--app", default=None, help="the CDK app module (default infra.app)")
-    parser.add_argument(
-        "--template",
-        type=Path,
-        help="use this synthesized template (or cloud assembly directory) instead of synthesizing",
-    )
-    parser.add_argument("--stack", help="the stack to run when the app has several")
-    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (127.0.0.1)")
-    parser.add_argument(
-        "--port", type=_port, default=None, help="API port (default 3000; 0 = any free port)"
-    )
-    parser.add_argument(
-        "--endpoint-port",
-        type=_port,
-        default=None,
-        help="AWS endpoint port (default 4566; 0 = any free port)",
-    )
-    parser.add_argument("--region", default=None, help="region of the local cloud (us-east-1)")
-    parser.add_argument(
-        "--set-env",
-        dest="env_overrides",
-        action="append",
-        type=_env_override,
-        default=[],
-        metavar="FUNCTION:KEY=VALUE",
-        help="override a function's environment variable, e.g. process-task:FAILURE_RATE=0 "
-        "(FUNCTION: a name, a logical id, part of a name, or *; repeatable)",
-    )
-    parser.add_argument(
-        "--parameter",
-        dest="parameters",
-        action="append",
-        type=_parameter,
-        default=[],
-        metavar="NAME=VALUE",
-        help="a template parameter value (repeatable)",
-    )
-    parser.add_argument(
-        "--faults",
-        dest="fault_file",
-        type=_fault_file,
-        default=None,
-        metavar="FILE",
-        help="fault injection settings, TOML or JSON (docs/reliability.md); off by default",
-    )
-    parser.add_argument(
-        "--fault",
-        dest="fault_flags",
-        action="append",
-        type=_fault_flag,
-        default=[],
-        metavar="NAME[:TARGET[:POINT]]=VALUE",
-        help="one fault, after --faults, e.g. start-execution-throttle=0.1, "
-        "crash:start-execution:after-call.states.StartExecution=0.05, "
-        "function-error:monitor-dlq=0.3, start-execution-bucket-scale=0.01, sqs-delay=2, "
-        "visibility-timeout:task-queue=10 (repeatable; docs/reliability.md)",
-    )
-    parser.add_argument("--resynth", action="store_true", help="synthesize even if cached")
-    parser.add_argument(
-        "--quiet", action="store_true", help="do not echo the functions' output to the terminal"
-    )
-    parser.add_argument(
-        "--state-file",
-        type=Path,
-        default=None,
-        help="where to write the running cloud's state (env FTB_STATE_FILE; .ftb/local.json)",
-    )
-    parser.set_defaults(func=_run_local)
-
-
-def _run_local(args: argparse.Namespace) -> int:
-    from ftb import local
-    from ftb.synth import project_root
-
-    root = project_root()
-    env = os.environ
-    options = local.LocalOptions(
-        root=root,
-        app=args.app or env.get("FTB_APP") or local.synthesis.DEFAULT_APP,
-        template=args.template,
-        stack=args.stack,
-        host=args.host,
-        api_port=args.port if args.port is not None else int(env.get("FTB_API_PORT", "3000")),
-        endpoint_port=args.endpoint_port
-        if args.endpoint_port is not None
-        else int(env.get("FTB_ENDPOINT_PORT", "4566")),
-        region=args.region or local.DEFAULT_REGION,
-        env_overrides=list(args.env_overrides),
-        parameters=dict(args.parameters),
-        state_file=_state_file(args.state_file, root),
-        resynth=args.resynth,
-        echo_functions=not args.quiet,
-        faults=_faults(args),
-    )
-    stop = threading.Event()
-    interrupts = 0
-
-    def request_stop(signum: int, _frame: FrameType | None) -> None:
-        nonlocal interrupts
-        interrupts += 1
-        if interrupts > 2:  # a third Ctrl-C: stop waiting for a clean shutdown
-            os._exit(130)
-        stop.set()
-
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
-    return local.run(options, stop)
-
-
-def _faults(args: argparse.Namespace) -> Any:
-    from ftb.faults import FaultConfig
-
-    config = args.fault_file or FaultConfig()
-    for flag in args.fault_flags:
-        config.apply_flag(flag)
-    return config if config.enabled else None
-
-
-def _state_file(explicit: Path | None, root: Path) -> Path:
-    if explicit is not None:
-        return explicit
-    if os.environ.get("FTB_STATE_FILE"):
-        return Path(os.environ["FTB_STATE_FILE"])
-    return root / ".ftb" / "local.json"
-
-
-# -- ftb outputs -------------------------------------------------------------------------------
-
-
-def _register_outputs(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "outputs",
-        help="print the stack outputs as JSON (the local values while `ftb local` runs)",
-        description=(
-            "Print the stack outputs as a JSON object: those of the running local cloud, or "
-            "with --deployed those `make deploy` saved in cdk-outputs.json."
-        ),
-    )
-    parser.add_argument(
-        "--deployed",
-        action="store_true",
-        help="the deployed stack's outputs (cdk-outputs.json, written by `make deploy`)",
-    )
-    parser.add_argument(
-        "--state-file", type=Path, default=None, help="the local cloud's state file"
-    )
-    parser.set_defaults(func=_run_outputs)
-
-
-def _run_outputs(args: argparse.Namespace) -> int:
-    from ftb.local import read_state
-    from ftb.synth import project_root
-
-    root = project_root()
-    if args.deployed:
-        path = root / "cdk-outputs.json"
-        try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            print(
-                f"ftb outputs: no deployed outputs ({path} is missing); run `make deploy`",
-                file=sys.stderr,
-            )
-            return 2
-        stacks = list(document.values()) if isinstance(document, dict) else []
-        print(json.dumps(stacks[0] if len(stacks) == 1 else document, indent=2))
-        return 0
-    state_path = _state_file(args.state_file, root)
-    state = read_state(state_path)
-    if state is None:
-        print(
-            f"ftb outputs: the local cloud is not running (no live state file at {state_path}); "
-            "start it with `make run` (or `ftb local`), or use --deployed for a deployed stack",
-            file=sys.stderr,
-        )
-        return 2
-    print(json.dumps(state.get("outputs", {}), indent=2))
-    return 0
-
-
-# -- the parser --------------------------------------------------------------------------------
-
-
-def _command_modules() -> list[Any]:
-    """The operator command modules in ftb/commands (public names only), sorted."""
-    try:
-        package = importlib.import_module(COMMANDS_PACKAGE)
-    except ImportError:
-        return []
-    modules = []
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda item: item.name):
-        if info.name.startswith("_"):
-            continue
-        try:
-            module = importlib.import_module(f"{COMMANDS_PACKAGE}.{info.name}")
-        except Exception as error:  # one broken command must not take the others down
-            print(f"ftb: skipping command {info.name!r}: {error}", file=sys.stderr)
-            continue
-        if callable(getattr(module, "register", None)):
-            modules.append(module)
-    return modules
+# In the order `ftb --help` lists them.
+COMMANDS = (local, outputs, submit, status, history, logs, dead_letters, set_env, redrive)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -292,16 +34,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="The fault-tolerant task backend: run it locally, operate it anywhere.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    _register_local(subparsers)
-    _register_outputs(subparsers)
-    for module in _command_modules():
+    for module in COMMANDS:
         module.register(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     return int(args.func(args) or 0)
 
 

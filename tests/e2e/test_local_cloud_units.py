@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from ftb import synth as synth_module
-from ftb.api_gateway import (
+from ftb.localcloud import synth as synth_module
+from ftb.localcloud.api_gateway import (
     ApiResource,
     GatewayResponse,
     RestApi,
@@ -22,10 +22,10 @@ from ftb.api_gateway import (
     proxy_response,
     validate_json_body,
 )
-from ftb.event_sources import sqs_event_record, succeeded_records
-from ftb.provision import EnvOverride
-from ftb.synth import cache_key
-from ftb.template import (
+from ftb.localcloud.event_sources import sqs_event_record, succeeded_records
+from ftb.localcloud.provision import EnvOverride
+from ftb.localcloud.synth import cache_key
+from ftb.localcloud.template import (
     NO_VALUE,
     Resolver,
     StackContext,

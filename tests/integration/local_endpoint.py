@@ -13,8 +13,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from ftb.aws_endpoint import AwsEndpoint
-from ftb.lambda_runtime import FunctionSpec, LambdaRuntime
+from ftb.localcloud.aws_endpoint import AwsEndpoint
+from ftb.localcloud.lambda_runtime import FunctionSpec, LambdaRuntime
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HANDLERS_DIR = REPO_ROOT / "handlers"

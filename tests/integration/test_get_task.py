@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 
 import get_task
 import submit_task
-from ftb.commands.redrive import Redriver
+from ftb.ops.commands.redrive import Redriver
 from shared import aws, task_store
 from shared.models import canonical_json
 

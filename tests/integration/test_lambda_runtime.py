@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from ftb.lambda_runtime import (
+from ftb.localcloud.lambda_runtime import (
     FunctionSpec,
     InvokeResult,
     LambdaRuntime,

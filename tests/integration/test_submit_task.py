@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 import submit_task
-from ftb.commands.redrive import Redriver
+from ftb.ops.commands.redrive import Redriver
 from shared import aws
 from shared.models import MAX_WORKFLOW_INPUT_BYTES, canonical_json, payload_digest
 

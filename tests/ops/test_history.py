@@ -11,7 +11,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ftb.commands.history import analyse
+from ftb.ops.commands.history import analyse
 
 T0 = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 

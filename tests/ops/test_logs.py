@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from moto.logs.models import logs_backends
 
-from ftb.commands.logs import TASK_LOGS_QUERY, LogLine, matcher, task_logs_query
+from ftb.ops.commands.logs import TASK_LOGS_QUERY, LogLine, matcher, task_logs_query
 from tests.ops.support import ACCOUNT, REGION, DeployedStack, FakeApi, Run
 
 
@@ -156,7 +156,7 @@ def test_without_since_the_query_window_is_the_tasks_lifetime(
     stopped = sfn.describe_execution(executionArn=arn)["stopDate"]
     # When its logs are asked for without --since, a day later
     later = datetime.now(UTC) + timedelta(days=1)
-    monkeypatch.setattr("ftb.commands.logs.utc_now", lambda: later)
+    monkeypatch.setattr("ftb.ops.commands.logs.utc_now", lambda: later)
     run = ftb("logs", "old-1", "--stack", deployed_stack.name, "--region", REGION, "--json")
     # Then the query covers a minute before the submission to 15 minutes after the run ended
     assert run.code == 0, run.err

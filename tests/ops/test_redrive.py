@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from ftb.commands.redrive import RESERVED_DIGEST, derived_name, payload_digest
+from ftb.ops.commands.redrive import RESERVED_DIGEST, derived_name, payload_digest
 from shared.models import payload_digest as contract_digest
 from tests.ops.support import REGION, DeployedStack, Run
 
@@ -249,8 +249,8 @@ def test_a_concurrent_redrive_loses_the_conditional_update(deployed_stack: Deplo
     # Given a failed task, and a redriver that read the record before someone else redrove it
     import argparse
 
-    from ftb import target as targets
-    from ftb.commands.redrive import Redriver
+    from ftb.ops import target as targets
+    from ftb.ops.commands.redrive import Redriver
 
     _seed(deployed_stack, "race-1", {"n": 1})
     _stop(deployed_stack, "race-1")

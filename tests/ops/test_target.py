@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ftb import target as targets
-from ftb.output import CommandError
+from ftb.ops import target as targets
+from ftb.ops.output import CommandError
 from tests.ops.support import DeployedStack
 
 

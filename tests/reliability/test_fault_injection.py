@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from ftb.faults import FaultConfig, FaultConfigError, Faults, TokenBucket
-from ftb.lambda_runtime import LambdaServiceError
+from ftb.localcloud.faults import FaultConfig, FaultConfigError, Faults, TokenBucket
+from ftb.localcloud.lambda_runtime import LambdaServiceError
 from tests.integration.local_endpoint import LocalEndpoint, local_endpoint
 
 pytestmark = [pytest.mark.reliability, pytest.mark.timeout(120)]

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 import monitor_dlq
-from ftb.commands import _tasks, redrive
-from ftb.output import CommandError
+from ftb.ops.commands import _tasks, redrive
+from ftb.ops.output import CommandError
 from infra import names
 from shared import task_status
 from shared.models import TASK_RECORD_TTL_DAYS, WorkflowInput, payload_digest

@@ -1,7 +1,7 @@
 """The real stack, extended: a queue (with its DLQ), a function and an API route more.
 
-`python -m tests.e2e.extra_app.app` synthesizes it (CDK_OUTDIR set by `ftb.synth`). The e2e
-suite runs it with `ftb local --app tests.e2e.extra_app.app` to show that a template with
+`python -m tests.e2e.extra_app.app` synthesizes it (CDK_OUTDIR set by `ftb.localcloud.synth`).
+The e2e suite runs it with `ftb local --app tests.e2e.extra_app.app` to show that a template with
 new resources runs locally with no change to ftb. No cdk-nag here: the extra resources are
 test fixtures, not production infrastructure.
 """

@@ -11,27 +11,22 @@ Neither reachable is an error that says how to get one.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 
-from ftb.output import EXIT_USAGE, CommandError
+from ftb import statefile
+from ftb.ops.output import EXIT_USAGE, CommandError
 from infra import names
 
-STATE_FILE_ENV = "FTB_STATE_FILE"
 STACK_ENV = "FTB_STACK"
-DEFAULT_STATE_FILE = Path(".ftb") / "local.json"
-LOCAL_REGION = "us-east-1"
 
 # Outputs every command may need, by the name the stack gives them.
 API_URL = names.OUT_API_URL
@@ -151,7 +146,10 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
         "--state-file",
         type=Path,
         default=None,
-        help=f"the local cloud's state file (env {STATE_FILE_ENV}; default {DEFAULT_STATE_FILE})",
+        help=(
+            f"the local cloud's state file (env {statefile.STATE_FILE_ENV}; "
+            f"default {statefile.DEFAULT_STATE_FILE})"
+        ),
     )
 
 
@@ -166,111 +164,40 @@ def resolve(args: argparse.Namespace) -> Target:
             f"add `--stack NAME` (e.g. --stack {names.DEFAULT_STACK_NAME}), "
             "or drop them to use the local cloud",
         )
-    return resolve_local(state_file_path(getattr(args, "state_file", None)))
+    return resolve_local(statefile.state_file_path(getattr(args, "state_file", None)))
 
 
 # --- the local cloud ------------------------------------------------------------------------
 
 
-def state_file_path(explicit: Path | None = None) -> Path:
-    if explicit is not None:
-        return explicit
-    if os.environ.get(STATE_FILE_ENV):
-        return Path(os.environ[STATE_FILE_ENV])
-    # The working directory first (make run writes it there), then the repository.
-    for base in (Path.cwd(), names.REPO_ROOT):
-        candidate = base / DEFAULT_STATE_FILE
-        if candidate.exists():
-            return candidate
-    return Path.cwd() / DEFAULT_STATE_FILE
-
-
-def _first(mapping: Mapping[str, Any], *keys: str) -> Any:
-    for key in keys:
-        if mapping.get(key):
-            return mapping[key]
-    return None
-
-
-def parse_state(state: Mapping[str, Any]) -> tuple[str, str, dict[str, str], list[str], int | None]:
-    """(endpoint URL, region, outputs, log groups, pid) from the local cloud's state file."""
-    endpoints = state.get("endpoints") if isinstance(state.get("endpoints"), dict) else {}
-    endpoint = _first(state, "endpointUrl", "endpoint_url", "awsEndpoint", "aws_endpoint") or (
-        _first(endpoints or {}, "aws", "awsEndpoint", "endpointUrl")
-    )
-    region = _first(state, "region") or LOCAL_REGION
-    raw_outputs = state.get("outputs") or {}
-    outputs = {str(key): str(value) for key, value in raw_outputs.items() if value is not None}
-    groups = state.get("logGroups") or state.get("log_groups") or []
-    if not groups and isinstance(state.get("functions"), dict):
-        groups = [f"/aws/lambda/{name}" for name in state["functions"].values()]
-    pid = state.get("pid")
-    return (
-        str(endpoint or ""),
-        str(region),
-        outputs,
-        [str(group) for group in groups],
-        pid if isinstance(pid, int) else None,
-    )
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # it exists, owned by someone else
-        return True
-    return True
-
-
-def _port_open(url: str) -> bool:
-    parts = urlsplit(url)
-    host = parts.hostname or "127.0.0.1"
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        with socket.create_connection((host, port), timeout=1.0):
-            return True
-    except OSError:
-        return False
-
-
 def resolve_local(state_file: Path) -> Target:
-    if not state_file.exists():
+    try:
+        state = statefile.read(state_file)
+    except statefile.StateFileError as exc:
+        raise CommandError(
+            f"the local cloud's state file is unusable: {exc}",
+            f"restart the local cloud (`make run`), which rewrites it; {_USE_STACK}",
+        ) from None
+    if state is None:
         raise CommandError(
             f"the local cloud is not running (no state file at {state_file}) "
             "and no --stack was given",
             f"{_START_LOCAL}, {_USE_STACK}",
         )
-    try:
-        state = json.loads(state_file.read_text(encoding="utf-8"))
-        if not isinstance(state, dict):
-            raise ValueError("not a JSON object")
-    except (OSError, ValueError) as exc:
+    if not statefile.is_running(state):
         raise CommandError(
-            f"the local cloud's state file {state_file} is unreadable: {exc}",
-            f"restart the local cloud (`make run`), which rewrites it; {_USE_STACK}",
-        ) from None
-    endpoint, region, outputs, log_groups, pid = parse_state(state)
-    if not endpoint:
-        raise CommandError(
-            f"the local cloud's state file {state_file} names no AWS endpoint",
-            f"restart the local cloud (`make run`), which rewrites it; {_USE_STACK}",
-        )
-    if (pid is not None and not _process_alive(pid)) or not _port_open(endpoint):
-        raise CommandError(
-            f"the local cloud is not running (its AWS endpoint {endpoint} does not answer; "
-            f"{state_file} is left over from an earlier run)",
+            f"the local cloud is not running (its AWS endpoint {state.endpoint_url} does not "
+            f"answer; {state_file} is left over from an earlier run)",
             f"{_START_LOCAL}, {_USE_STACK}",
         )
-    stack_name = str(state.get("stackName") or state.get("stack") or names.DEFAULT_STACK_NAME)
+    log_groups = state.log_groups or [f"/aws/lambda/{name}" for name in state.functions.values()]
     return Target(
         kind="local",
-        name=stack_name,
-        region=region,
-        outputs=outputs,
-        log_groups=log_groups,
-        endpoint_url=endpoint,
+        name=state.stack_name,
+        region=state.region,
+        outputs=dict(state.outputs),
+        log_groups=list(log_groups),
+        endpoint_url=state.endpoint_url,
     )
 
 

@@ -11,7 +11,6 @@ the state file is removed.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import socket
@@ -28,19 +27,25 @@ from typing import IO, Any
 import boto3
 from botocore.config import Config
 
-from ftb import synth as synthesis
-from ftb.api_gateway import ApiGateway, ApiServer, RestApi
-from ftb.aws_endpoint import AwsEndpoint, display_host
-from ftb.event_sources import SqsPoller, start_pollers
-from ftb.faults import FaultConfig, Faults
-from ftb.lambda_runtime import LambdaRuntime
-from ftb.provision import EnvOverride, LocalStack, ProvisionContext, ProvisionError, provision
-from ftb.template import Resolver, StackContext, Template, TemplateError, load_template
+from ftb import statefile
+from ftb.localcloud import synth as synthesis
+from ftb.localcloud.api_gateway import ApiGateway, ApiServer, RestApi
+from ftb.localcloud.aws_endpoint import AwsEndpoint, display_host
+from ftb.localcloud.event_sources import SqsPoller, start_pollers
+from ftb.localcloud.faults import FaultConfig, Faults
+from ftb.localcloud.lambda_runtime import LambdaRuntime
+from ftb.localcloud.provision import (
+    EnvOverride,
+    LocalStack,
+    ProvisionContext,
+    ProvisionError,
+    provision,
+)
+from ftb.localcloud.template import Resolver, StackContext, Template, TemplateError, load_template
 
 DEFAULT_API_PORT = 3000
 DEFAULT_ENDPOINT_PORT = 4566
 DEFAULT_REGION = "us-east-1"
-STATE_FILE = Path(".ftb") / "local.json"
 # Workers per function without reserved concurrency: a limit of this machine, not of AWS.
 MAX_CONCURRENCY_DEFAULT = 4
 
@@ -70,30 +75,7 @@ class LocalOptions:
 
     @property
     def state_path(self) -> Path:
-        return self.state_file or self.root / STATE_FILE
-
-
-def read_state(path: Path) -> dict[str, Any] | None:
-    """The running local cloud's state, or None (no file, or its process is gone)."""
-    try:
-        state = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(state, dict) or not _alive(state.get("pid")):
-        return None
-    return state
-
-
-def _alive(pid: Any) -> bool:
-    if not isinstance(pid, int):
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        return self.state_file or statefile.state_file_path(start=self.root)
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -165,10 +147,10 @@ class LocalCloud:
     def start(self) -> None:
         started = time.monotonic()
         options = self.options
-        running = read_state(options.state_path)
+        running = statefile.running(options.state_path)
         if running is not None:
             raise LocalCloudError(
-                f"the local cloud is already running (pid {running.get('pid')}, "
+                f"the local cloud is already running (pid {running.pid}, "
                 f"{options.state_path}); stop it first, or pass another --state-file"
             )
         self.template = self._template()
@@ -268,7 +250,7 @@ class LocalCloud:
             echo=lambda source, line: self._echo(source, line),
             faults=self.faults,
         )
-        self._write_state()
+        statefile.write(self.options.state_path, self.state())
 
     def _runtime_invoke(self, function: str, payload: bytes) -> Any:
         assert self.runtime is not None
@@ -309,36 +291,29 @@ class LocalCloud:
             )
         return outputs
 
-    def state(self) -> dict[str, Any]:
+    def state(self) -> statefile.LocalCloudState:
         assert self.stack is not None and self.endpoint is not None and self.template is not None
         functions = {lid: spec.name for lid, spec in self.stack.functions.items()}
         log_groups = sorted(
             {spec.log_group_name for spec in self.stack.functions.values()}
             | set(self.stack.log_groups.values())
         )
-        return {
-            "pid": os.getpid(),
-            "startedAt": datetime.now(UTC).isoformat(timespec="seconds"),
-            "stackName": self.template.stack_name,
-            "region": self.options.region,
-            "endpointUrl": self.endpoint.url,
-            "apiUrl": self.api_url,
-            "template": str(self.template.path),
-            "outputs": self.outputs,
-            "functions": functions,
-            "logGroups": log_groups,
-            "queues": {lid: queue.url for lid, queue in self.stack.queues.items()},
-            "stateMachines": dict(self.stack.state_machines),
-            "tables": dict(self.stack.tables),
-            "faultsUrl": f"{self.endpoint.url}/_ftb/faults" if self.faults else None,
-        }
-
-    def _write_state(self) -> None:
-        path = self.options.state_path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        staging = path.with_name(f".{path.name}.{os.getpid()}")
-        staging.write_text(json.dumps(self.state(), indent=2) + "\n", encoding="utf-8")
-        staging.replace(path)
+        return statefile.LocalCloudState(
+            pid=os.getpid(),
+            started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            stack_name=self.template.stack_name,
+            region=self.options.region,
+            endpoint_url=self.endpoint.url,
+            api_url=self.api_url,
+            template=str(self.template.path),
+            outputs={name: str(value) for name, value in self.outputs.items()},
+            functions=functions,
+            log_groups=log_groups,
+            queues={lid: queue.url for lid, queue in self.stack.queues.items()},
+            state_machines=dict(self.stack.state_machines),
+            tables=dict(self.stack.tables),
+            faults_url=f"{self.endpoint.url}/_ftb/faults" if self.faults else None,
+        )
 
     # -- terminal -----------------------------------------------------------------------
 
@@ -464,10 +439,7 @@ class LocalCloud:
         if self.endpoint is not None:
             with contextlib.suppress(Exception):
                 self.endpoint.stop()
-        state = self.options.state_path
-        with contextlib.suppress(OSError, ValueError):
-            if json.loads(state.read_text(encoding="utf-8")).get("pid") == os.getpid():
-                state.unlink()
+        statefile.remove(self.options.state_path, os.getpid())
         if self._work_dir is not None:
             self._work_dir.cleanup()
 

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ftb.provision import EventSourceMapping
+from ftb.localcloud.provision import EventSourceMapping
 
 # Lambda long-polls for 20 s; shorter polls keep Ctrl-C snappy and cost nothing locally.
 LONG_POLL_SECONDS = 2

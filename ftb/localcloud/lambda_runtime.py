@@ -34,8 +34,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from ftb import lambda_worker
-from ftb._cloudwatch_logs import LogShipper
+from ftb.localcloud import lambda_worker
+from ftb.localcloud._cloudwatch_logs import LogShipper
 
 WORKER_SCRIPT = Path(lambda_worker.__file__).resolve()
 DEFAULT_ACCOUNT_ID = "123456789012"

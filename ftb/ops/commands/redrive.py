@@ -36,8 +36,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 from rich.markup import escape
 
-from ftb.commands import _tasks
-from ftb.commands._common import (
+from ftb.ops.commands import _tasks
+from ftb.ops.commands._common import (
     add_common_arguments,
     bounded_map,
     is_code,
@@ -48,9 +48,9 @@ from ftb.commands._common import (
     task_id_arg,
     utc_now,
 )
-from ftb.commands.submit import parse_payload
-from ftb.output import EXIT_FAILED, EXIT_OK, CommandError, Output, styled_status
-from ftb.target import Target
+from ftb.ops.commands.submit import parse_payload
+from ftb.ops.output import EXIT_FAILED, EXIT_OK, CommandError, Output, styled_status
+from ftb.ops.target import Target
 
 MAX_EXECUTION_NAME = 80
 DEFAULT_SINCE = timedelta(days=1)

@@ -16,9 +16,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ftb.commands._common import is_code, iso
-from ftb.commands._common import parse_iso as _parse_iso
-from ftb.output import EXIT_FAILED, CommandError
+from ftb.ops.commands._common import is_code, iso
+from ftb.ops.commands._common import parse_iso as _parse_iso
+from ftb.ops.output import EXIT_FAILED, CommandError
 
 # DescribeExecution status -> what clients see (as get-task maps it).
 CLIENT_STATUS = {
@@ -335,7 +335,7 @@ def dead_lettered(
     sfn: Any, table: Any, state_machine_arn: str, since: datetime, concurrency: int = 8
 ) -> list[FailedRun]:
     """Every failed run since `since`, newest first: failed executions + intake dead letters."""
-    from ftb.commands._common import bounded_map
+    from ftb.ops.commands._common import bounded_map
 
     executions = failed_executions(sfn, state_machine_arn, since)
     runs = list(bounded_map(lambda execution: failure_of(sfn, execution), executions, concurrency))

@@ -1,4 +1,4 @@
-"""Fault injection inside a Lambda worker process (the worker side of `ftb.faults`).
+"""Fault injection inside a Lambda worker process (the worker side of `ftb.localcloud.faults`).
 
 `ftb/lambda_worker.py` loads this file by path (nothing of the project goes onto the
 function's `sys.path`) when `ftb local` set FTB_FAULT_CRASHES for the function, before it

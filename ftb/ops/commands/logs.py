@@ -19,8 +19,8 @@ from typing import Any
 
 from rich.markup import escape
 
-from ftb.commands import _tasks
-from ftb.commands._common import (
+from ftb.ops.commands import _tasks
+from ftb.ops.commands._common import (
     add_common_arguments,
     iso,
     parse_duration,
@@ -30,8 +30,8 @@ from ftb.commands._common import (
     task_id_arg,
     utc_now,
 )
-from ftb.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandError, Output
-from ftb.target import STATE_MACHINE_LOG_GROUP, Target
+from ftb.ops.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandError, Output
+from ftb.ops.target import STATE_MACHINE_LOG_GROUP, Target
 
 # The README's "follow one task" query: keep the two in step.
 TASK_LOGS_QUERY = (

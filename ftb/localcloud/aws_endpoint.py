@@ -31,7 +31,7 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
-from ftb.lambda_runtime import (
+from ftb.localcloud.lambda_runtime import (
     DEFAULT_ACCOUNT_ID,
     LATEST,
     FunctionSpec,

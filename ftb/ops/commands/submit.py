@@ -30,15 +30,15 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from ftb.commands import _http
-from ftb.commands._common import (
+from ftb.ops.commands import _http
+from ftb.ops.commands._common import (
     add_common_arguments,
     positive_int,
     resolve_target,
     run_guarded,
     task_id_arg,
 )
-from ftb.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandError, Output
+from ftb.ops.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandError, Output
 
 DEFAULT_RATE = 20.0  # per second: well under the stage's throttle (50 rps, burst 100)
 DEFAULT_CONCURRENCY = 4

@@ -47,15 +47,6 @@ class Synthesized:
     hold: IO[str] | None = None
 
 
-def project_root(start: Path | None = None) -> Path:
-    """The nearest directory holding cdk.json (the repository root), else the start."""
-    here = (start or Path.cwd()).resolve()
-    for candidate in (here, *here.parents):
-        if (candidate / "cdk.json").is_file():
-            return candidate
-    return here
-
-
 def _files(path: Path) -> Iterator[Path]:
     if path.is_file():
         yield path

@@ -18,15 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ftb.api_gateway import (
+from ftb.localcloud.api_gateway import (
     ApiMethod,
     ApiResource,
     GatewayResponse,
     MockIntegration,
     RestApi,
 )
-from ftb.lambda_runtime import FunctionSpec, LambdaRuntime
-from ftb.template import (
+from ftb.localcloud.lambda_runtime import FunctionSpec, LambdaRuntime
+from ftb.localcloud.template import (
     Resolver,
     Resource,
     StackContext,
@@ -113,7 +113,7 @@ class LocalStack:
 class ProvisionContext:
     template: Template
     resolver: Resolver
-    clients: Any  # ftb.local.Clients: boto3 clients for the local endpoint
+    clients: Any  # ftb.localcloud.local.Clients: boto3 clients for the local endpoint
     runtime: LambdaRuntime
     work_dir: Path  # where inline code and zipped assets are unpacked
     env_overrides: list[EnvOverride] = field(default_factory=list)

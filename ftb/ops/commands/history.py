@@ -20,8 +20,8 @@ from typing import Any
 
 from rich.markup import escape
 
-from ftb.commands import _tasks
-from ftb.commands._common import (
+from ftb.ops.commands import _tasks
+from ftb.ops.commands._common import (
     add_common_arguments,
     human_seconds,
     iso,
@@ -31,7 +31,7 @@ from ftb.commands._common import (
     task_id_arg,
     utc_now,
 )
-from ftb.output import EXIT_FAILED, EXIT_OK, CommandError, Output, styled_status
+from ftb.ops.output import EXIT_FAILED, EXIT_OK, CommandError, Output, styled_status
 
 # The workflow's work state (statemachine/task_workflow.asl.json): its tries are "attempts".
 WORK_STATE = "ProcessTask"

@@ -22,14 +22,14 @@ from typing import Any
 from botocore.exceptions import ClientError, WaiterError
 from rich.markup import escape
 
-from ftb import target as targets
-from ftb.commands._common import (
+from ftb.ops import target as targets
+from ftb.ops.commands._common import (
     add_common_arguments,
     aws_error_code,
     resolve_target,
     run_guarded,
 )
-from ftb.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandError, Output
+from ftb.ops.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandError, Output
 from infra import names
 
 # Lambda's rule for variable names (API_Environment: [a-zA-Z]([a-zA-Z0-9_])+).

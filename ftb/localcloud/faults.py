@@ -37,8 +37,8 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from ftb.lambda_runtime import FunctionSpec, InvokeResult, function_error
-from ftb.worker_faults import (
+from ftb.localcloud.lambda_runtime import FunctionSpec, InvokeResult, function_error
+from ftb.localcloud.worker_faults import (
     CRASHES_VARIABLE,
     EVENTS_VARIABLE,
     SEED_VARIABLE,

@@ -13,8 +13,8 @@ from typing import Any
 
 from rich.markup import escape
 
-from ftb.commands import _http, _tasks
-from ftb.commands._common import (
+from ftb.ops.commands import _http, _tasks
+from ftb.ops.commands._common import (
     DEFAULT_CONCURRENCY,
     add_common_arguments,
     bounded_map,
@@ -26,7 +26,7 @@ from ftb.commands._common import (
     short_time,
     task_id_arg,
 )
-from ftb.output import EXIT_FAILED, EXIT_OK, CommandError, Output, styled_status
+from ftb.ops.output import EXIT_FAILED, EXIT_OK, CommandError, Output, styled_status
 
 DEFAULT_LIMIT = 50
 

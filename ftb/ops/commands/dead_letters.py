@@ -21,8 +21,8 @@ from typing import Any
 
 from rich.markup import escape
 
-from ftb.commands import _tasks
-from ftb.commands._common import (
+from ftb.ops.commands import _tasks
+from ftb.ops.commands._common import (
     add_common_arguments,
     iso,
     parse_duration,
@@ -31,7 +31,7 @@ from ftb.commands._common import (
     short_time,
     utc_now,
 )
-from ftb.output import EXIT_OK, Output
+from ftb.ops.output import EXIT_OK, Output
 
 DEFAULT_SINCE = timedelta(days=1)
 

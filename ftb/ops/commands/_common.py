@@ -11,8 +11,8 @@ from typing import TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from ftb import target as targets
-from ftb.output import EXIT_FAILED, EXIT_USAGE, CommandError, Output
+from ftb.ops import target as targets
+from ftb.ops.output import EXIT_FAILED, EXIT_USAGE, CommandError, Output
 
 T = TypeVar("T")
 R = TypeVar("R")

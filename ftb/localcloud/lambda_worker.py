@@ -1,7 +1,7 @@
 """One Lambda execution environment: imports a handler once, then serves invocations.
 
-Started by `ftb.lambda_runtime` as `python -u <this file> <request fd> <response fd>`, run
-by path (not `-m ftb...`) so that nothing of this project leaks onto the function's
+Started by `ftb.localcloud.lambda_runtime` as `python -u <this file> <request fd> <response fd>`,
+run by path (not `-m ftb...`) so that nothing of this project leaks onto the function's
 `sys.path`: like Lambda's /var/task, `LAMBDA_TASK_ROOT` comes first. Standard library only.
 
 Protocol (both directions): a 4-byte big-endian length, then a UTF-8 JSON document.
