@@ -2,7 +2,7 @@
 
 - `cloud`: the real app (`infra.app`), with process-task's FAILURE_RATE set to 0 so that a
   task's outcome is decided by its id alone (ids ending in 3 fail permanently).
-- `extra_cloud`: the test app `tests/e2e/extra_app` (the real stack plus an extra queue,
+- `extra_cloud`: the test app `tests/support/extra_app` (the real stack plus an extra queue,
   function and route), with FAILURE_RATE=0.5 and a FAILURE_SEED, so that transient failures
   are reproducible: the tests pick task ids whose attempts fail the way they need.
 
@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from e2e_cloud import EXTRA_APP, EXTRA_FAILURE_RATE, FAILURE_SEED, LocalCloudProcess
+
+from tests.support.local_cloud import EXTRA_APP, EXTRA_FAILURE_RATE, FAILURE_SEED, LocalCloudProcess
 
 _RUNNING: list[LocalCloudProcess] = []
 

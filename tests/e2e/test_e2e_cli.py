@@ -12,7 +12,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from e2e_cloud import REPO_ROOT, LocalCloudProcess, alive, descendants, wait_for
+
+from tests.support.local_cloud import REPO_ROOT, LocalCloudProcess, alive, descendants, wait_for
 
 # A hang guard only: a cold synth (cloud start-up) and every wait are bounded inside.
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]

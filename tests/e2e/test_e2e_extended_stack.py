@@ -1,4 +1,4 @@
-"""End to end on the extended test app (tests/e2e/extra_app): the real stack plus an extra
+"""End to end on the extended test app (tests/support/extra_app): the real stack plus an extra
 queue, function and route, run by `ftb local` with no change to ftb; process-task fails
 transiently at FAILURE_RATE=0.5 with a fixed FAILURE_SEED, so each task's fate is known."""
 
@@ -10,13 +10,19 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from e2e_cloud import EXTRA_FAILURE_RATE, FAILURE_SEED, LocalCloudProcess, http, wait_for
 
 from shared.failure_simulation import fails_transiently
-from tests.e2e.extra_app.names import (
+from tests.support.extra_app.names import (
     EXTRA_FUNCTION_NAME,
     EXTRA_MAX_RECEIVE_COUNT,
     EXTRA_TIMEOUT_SECONDS,
+)
+from tests.support.local_cloud import (
+    EXTRA_FAILURE_RATE,
+    FAILURE_SEED,
+    LocalCloudProcess,
+    http,
+    wait_for,
 )
 
 # A hang guard only: a cold synth (cloud start-up) and every wait are bounded inside.

@@ -8,7 +8,8 @@ import time
 import uuid
 
 import pytest
-from e2e_cloud import LocalCloudProcess, alive, descendants, function_of, wait_for
+
+from tests.support.local_cloud import LocalCloudProcess, alive, descendants, function_of, wait_for
 
 # A hang guard only: a cold synth (cloud start-up) and every wait are bounded inside.
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from e2e_cloud import LocalCloudProcess, http, wait_for
+
+from tests.support.local_cloud import LocalCloudProcess, http, wait_for
 
 # A hang guard only: a cold synth (cloud start-up) and every wait are bounded inside.
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]

@@ -24,7 +24,7 @@ from ftb.localcloud.lambda_runtime import (
     RuntimeStoppedError,
     TooManyRequestsError,
 )
-from tests.integration.local_endpoint import (
+from tests.support.local_endpoint import (
     LocalEndpoint,
     function_arn,
     local_endpoint,

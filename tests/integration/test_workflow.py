@@ -19,7 +19,7 @@ import pytest
 
 from shared.failure_simulation import fails_permanently, fails_transiently
 from shared.models import payload_digest
-from tests.integration.local_endpoint import (
+from tests.support.local_endpoint import (
     ASL_FILE_NAME,
     HANDLERS_DIR,
     REPO_ROOT,

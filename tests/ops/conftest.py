@@ -23,8 +23,8 @@ import pytest
 from moto import mock_aws
 
 from ftb import cli
-from tests.e2e.e2e_cloud import LocalCloudProcess
-from tests.ops.support import (
+from tests.support.local_cloud import LocalCloudProcess
+from tests.support.ops import (
     CLOUD_FAILURE_RATE,
     CLOUD_FAILURE_SEED,
     REGION,

@@ -11,7 +11,7 @@ import pytest
 from moto.logs.models import logs_backends
 
 from ftb.ops.commands.logs import TASK_LOGS_QUERY, LogLine, matcher, task_logs_query
-from tests.ops.support import ACCOUNT, REGION, DeployedStack, FakeApi, Run
+from tests.support.ops import ACCOUNT, REGION, DeployedStack, FakeApi, Run
 
 
 def _put(stack: DeployedStack, group: str, messages: list[str]) -> None:

@@ -17,7 +17,7 @@ import pytest
 
 from ftb.ops.commands.redrive import RESERVED_DIGEST, derived_name, payload_digest
 from shared.models import payload_digest as contract_digest
-from tests.ops.support import REGION, DeployedStack, Run
+from tests.support.ops import REGION, DeployedStack, Run
 
 EXECUTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 

@@ -19,8 +19,8 @@ import pytest
 
 from ftb import cli
 from shared.failure_simulation import fails_permanently, fails_transiently
-from tests.e2e.e2e_cloud import wait_for
-from tests.ops.support import CLOUD_FAILURE_RATE, CLOUD_FAILURE_SEED, Run
+from tests.support.local_cloud import wait_for
+from tests.support.ops import CLOUD_FAILURE_RATE, CLOUD_FAILURE_SEED, Run
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.ops.support import REGION, DeployedStack, Run
+from tests.support.ops import REGION, DeployedStack, Run
 
 PROBE = "OPS_PROBE"
 

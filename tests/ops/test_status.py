@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.ops.support import FakeApi, Run
+from tests.support.ops import FakeApi, Run
 
 
 def test_a_succeeded_task_exits_0(ftb: Callable[..., Run], fake_api: FakeApi) -> None:

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.ops.support import FakeApi, Run
+from tests.support.ops import FakeApi, Run
 
 
 def test_one_task_is_accepted(ftb: Callable[..., Run], fake_api: FakeApi) -> None:

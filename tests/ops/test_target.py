@@ -12,7 +12,7 @@ import pytest
 
 from ftb.ops import target as targets
 from ftb.ops.output import CommandError
-from tests.ops.support import DeployedStack
+from tests.support.ops import DeployedStack
 
 
 def _args(**values: object) -> argparse.Namespace:

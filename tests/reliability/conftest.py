@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.e2e_cloud import LocalCloudProcess
+from tests.support.local_cloud import LocalCloudProcess
 
 _RUNNING: list[LocalCloudProcess] = []
 

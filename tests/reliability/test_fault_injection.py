@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from ftb.localcloud.faults import FaultConfig, FaultConfigError, Faults, TokenBucket
 from ftb.localcloud.lambda_runtime import LambdaServiceError
-from tests.integration.local_endpoint import LocalEndpoint, local_endpoint
+from tests.support.local_endpoint import LocalEndpoint, local_endpoint
 
 pytestmark = [pytest.mark.reliability, pytest.mark.timeout(120)]
 

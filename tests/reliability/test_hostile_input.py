@@ -23,7 +23,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 
 from shared.models import MAX_PAYLOAD_DEPTH, MAX_WORKFLOW_INPUT_BYTES, canonical_json
-from tests.e2e.e2e_cloud import LocalCloudProcess
+from tests.support.local_cloud import LocalCloudProcess
 
 pytestmark = [pytest.mark.reliability, pytest.mark.timeout(300)]
 

@@ -25,8 +25,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.e2e_cloud import LocalCloudProcess
-from tests.reliability._accounting import (
+from tests.support.accounting import (
     Request,
     TaskPlan,
     executions,
@@ -41,6 +40,7 @@ from tests.reliability._accounting import (
     submit_all,
     wait_until_quiet,
 )
+from tests.support.local_cloud import LocalCloudProcess
 
 pytestmark = [pytest.mark.reliability, pytest.mark.timeout(900)]
 

@@ -21,8 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.e2e_cloud import LocalCloudProcess
-from tests.reliability._accounting import (
+from tests.support.accounting import (
     collect,
     fault_args,
     local_cloud,
@@ -32,6 +31,7 @@ from tests.reliability._accounting import (
     submit_all,
     wait_until_quiet,
 )
+from tests.support.local_cloud import LocalCloudProcess
 
 N = size_from_env("FTB_RELIABILITY_N", 60)
 # Generous: the full run's drain is bounded by the scaled bucket (3 starts/s) and backoff.

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.models import payload_digest
-from tests.e2e.e2e_cloud import LocalCloudProcess
+from tests.support.local_cloud import LocalCloudProcess
 
 TERMINAL = ("SUCCEEDED", "FAILED")
 # A client retries a 5xx (a crashed submit-task worker is API Gateway's 502) with backoff.

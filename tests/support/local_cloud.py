@@ -23,7 +23,7 @@ import boto3
 from botocore.config import Config
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-EXTRA_APP = "tests.e2e.extra_app.app"
+EXTRA_APP = "tests.support.extra_app.app"
 # The extended cloud's process-task: transient failures, reproducible per (taskId, attempt).
 FAILURE_SEED = "e2e"
 EXTRA_FAILURE_RATE = 0.5

@@ -1,9 +1,9 @@
 """The real stack, extended: a queue (with its DLQ), a function and an API route more.
 
-`python -m tests.e2e.extra_app.app` synthesizes it (CDK_OUTDIR set by `ftb.localcloud.synth`).
-The e2e suite runs it with `ftb local --app tests.e2e.extra_app.app` to show that a template with
-new resources runs locally with no change to ftb. No cdk-nag here: the extra resources are
-test fixtures, not production infrastructure.
+`python -m tests.support.extra_app.app` synthesizes it (CDK_OUTDIR set by `ftb.localcloud.synth`).
+The e2e suite runs it with `ftb local --app tests.support.extra_app.app` to show that a
+template with new resources runs locally with no change to ftb. No cdk-nag here: the extra
+resources are test fixtures, not production infrastructure.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from constructs import Construct
 from infra.app import project_context
 from infra.config import StackConfig
 from infra.stack import FaultTolerantBackendStack
-from tests.e2e.extra_app.names import (
+from tests.support.extra_app.names import (
     EXTRA_FUNCTION_NAME,
     EXTRA_MAX_RECEIVE_COUNT,
     EXTRA_TIMEOUT_SECONDS,
