@@ -29,8 +29,8 @@ from botocore.config import Config
 
 from ftb import statefile
 from ftb.localcloud import synth as synthesis
-from ftb.localcloud.api_gateway import ApiGateway, ApiServer, RestApi
-from ftb.localcloud.aws_endpoint import AwsEndpoint, display_host
+from ftb.localcloud.apigateway import ApiGateway, ApiServer, RestApi
+from ftb.localcloud.endpoint import AwsEndpoint, display_host
 from ftb.localcloud.event_sources import SqsPoller, start_pollers
 from ftb.localcloud.faults import FaultConfig, Faults
 from ftb.localcloud.lambda_runtime import LambdaRuntime
@@ -71,7 +71,7 @@ class LocalOptions:
     state_file: Path | None = None
     resynth: bool = False
     echo_functions: bool = True
-    faults: FaultConfig | None = None  # fault injection (ftb/faults.py): off by default
+    faults: FaultConfig | None = None  # fault injection (ftb/localcloud/faults): off by default
 
     @property
     def state_path(self) -> Path:

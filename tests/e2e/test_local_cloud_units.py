@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from ftb.localcloud import synth as synth_module
-from ftb.localcloud.api_gateway import (
+from ftb.localcloud.apigateway import (
     ApiResource,
     GatewayResponse,
     RestApi,

@@ -13,7 +13,7 @@ import os
 import pytest
 from moto.core.config import default_user_config
 
-from ftb.localcloud.aws_endpoint import AwsEndpoint
+from ftb.localcloud.endpoint import AwsEndpoint
 
 
 def test_stopping_the_last_endpoint_restores_moto_config_and_moto_port(

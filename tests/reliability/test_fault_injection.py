@@ -1,4 +1,4 @@
-"""The fault injector itself (ftb/faults.py, ftb/worker_faults.py): each fault does what
+"""The fault injector itself (ftb/localcloud/faults: injector, worker_hooks): each fault does what
 docs/reliability.md says, is counted, and touches nothing else. Small functions written for
 the purpose run in the real local runtime behind a real local endpoint."""
 

@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from ftb.localcloud.aws_endpoint import AwsEndpoint
+from ftb.localcloud.endpoint import AwsEndpoint
 from ftb.localcloud.lambda_runtime import FunctionSpec, LambdaRuntime
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -1,6 +1,6 @@
 """Fault injection inside a Lambda worker process (the worker side of `ftb.localcloud.faults`).
 
-`ftb/lambda_worker.py` loads this file by path (nothing of the project goes onto the
+`lambda_runtime/worker.py` loads this file by path (nothing of the project goes onto the
 function's `sys.path`) when `ftb local` set FTB_FAULT_CRASHES for the function, before it
 imports the handler. It ends the worker with `os._exit` at chosen points, with a probability:
 

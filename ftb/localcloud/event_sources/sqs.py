@@ -142,7 +142,7 @@ class SqsPoller:
         faults: Any = None,
     ) -> None:
         self.mapping = mapping
-        # Fault injection (ftb/faults.py): `delivery_delay(...)` holds a received batch.
+        # Fault injection (ftb/localcloud/faults): `delivery_delay(...)` holds a received batch.
         self._faults = faults
         self.concurrency = max(1, concurrency)
         self._sqs = sqs
@@ -280,7 +280,7 @@ def start_pollers(
         if not mapping.enabled:
             continue
         wanted = mapping.maximum_concurrency or DEFAULT_CONCURRENCY
-        if faults is not None:  # a what-if knob of ftb/faults.py (esm-max-concurrency)
+        if faults is not None:  # a what-if knob of ftb/localcloud/faults (esm-max-concurrency)
             wanted = faults.mapping_concurrency(mapping.queue.name, mapping.function_name, wanted)
         limit = concurrency_limit(mapping.function_name)
         poller = SqsPoller(

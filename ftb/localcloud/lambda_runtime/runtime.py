@@ -1,7 +1,7 @@
 """The local Lambda runtime: each function's handler in worker processes of its own.
 
 What it emulates, and how (see docs/decisions.md):
-- an execution environment = one `ftb/lambda_worker.py` process with exactly the function's
+- an execution environment = one `worker.py` process with exactly the function's
   template environment plus the variables Lambda itself sets, `LAMBDA_TASK_ROOT` first on
   `sys.path`; warm between invocations (idle workers are reused, newest first);
 - concurrency: reserved concurrency when the function has one (beyond it a synchronous
@@ -21,9 +21,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import select
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -32,13 +29,27 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
 
-from ftb.localcloud import lambda_worker
-from ftb.localcloud._cloudwatch_logs import LogShipper
+from ftb.localcloud.lambda_runtime.errors import (
+    InvalidParameterValueError,
+    InvalidRequestContentError,
+    LambdaServiceError,
+    RequestTooLargeError,
+    ResourceNotFoundError,
+    RuntimeStoppedError,
+    TooManyRequestsError,
+)
+from ftb.localcloud.lambda_runtime.log_shipping import LogShipper
+from ftb.localcloud.lambda_runtime.model import (
+    DEFAULT_ACCOUNT_ID,
+    LATEST,
+    FunctionSpec,
+    InvokeFaults,
+    InvokeResult,
+    function_error,
+)
+from ftb.localcloud.lambda_runtime.pool import Worker, WorkerPool, exit_description
 
-WORKER_SCRIPT = Path(lambda_worker.__file__).resolve()
-DEFAULT_ACCOUNT_ID = "123456789012"
 # Lambda's limits for a synchronous request and response payload.
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 # Lambda gives a function's initialisation (imports) 10 s of its own, outside its timeout.
@@ -49,100 +60,9 @@ DEFAULT_QUEUE_WAIT_SECONDS = 900.0
 EVENT_QUEUE_WAIT_SECONDS = 6 * 3600.0
 # Idle workers are ended after this long, as Lambda reclaims idle execution environments.
 IDLE_TIMEOUT_SECONDS = 600.0
-LATEST = "$LATEST"
 _PYTHON_VERSION = f"{sys.version_info[0]}.{sys.version_info[1]}"
 
 Echo = Callable[[str, str], None]
-
-
-@dataclass(frozen=True)
-class FunctionSpec:
-    name: str  # the function name (physical)
-    arn: str
-    code_dir: Path  # the asset directory (like /var/task)
-    handler: str  # "module.function"
-    environment: dict[str, str]  # the template's variables only
-    timeout_seconds: float = 3
-    memory_mb: int = 128
-    reserved_concurrency: int | None = None
-    log_group: str | None = None  # default /aws/lambda/<name>
-
-    @property
-    def log_group_name(self) -> str:
-        return self.log_group or f"/aws/lambda/{self.name}"
-
-
-@dataclass(frozen=True)
-class InvokeResult:
-    status_code: int  # 200 for RequestResponse, 202 for Event, 204 for DryRun
-    payload: bytes
-    function_error: str | None  # "Unhandled" like Lambda, else None
-    executed_version: str = LATEST
-
-    def error_document(self) -> dict[str, Any] | None:
-        """The {"errorType", "errorMessage", ...} of a function error, else None."""
-        if self.function_error is None:
-            return None
-        return json.loads(self.payload)  # type: ignore[no-any-return]
-
-
-class LambdaServiceError(Exception):
-    """An error of the Lambda service itself (not of the function): an HTTP error answer."""
-
-    status_code = 500
-    error_type = "ServiceException"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class ResourceNotFoundError(LambdaServiceError):
-    status_code = 404
-    error_type = "ResourceNotFoundException"
-
-
-class TooManyRequestsError(LambdaServiceError):
-    status_code = 429
-    error_type = "TooManyRequestsException"
-
-
-class InvalidRequestContentError(LambdaServiceError):
-    status_code = 400
-    error_type = "InvalidRequestContentException"
-
-
-class InvalidParameterValueError(LambdaServiceError):
-    status_code = 400
-    error_type = "InvalidParameterValueException"
-
-
-class RequestTooLargeError(LambdaServiceError):
-    status_code = 413
-    error_type = "RequestTooLargeException"
-
-
-class RuntimeStoppedError(LambdaServiceError):
-    status_code = 503
-    error_type = "ServiceException"
-
-
-class InvokeFaults(Protocol):
-    """Fault injection: consulted around every invocation (synchronous or not).
-
-    `before_invoke` may answer instead of the function (return a result, or raise a
-    LambdaServiceError such as TooManyRequestsError); `after_invoke` may replace the result.
-    """
-
-    def before_invoke(self, spec: FunctionSpec, payload: bytes) -> InvokeResult | None: ...
-
-    def after_invoke(
-        self, spec: FunctionSpec, payload: bytes, result: InvokeResult
-    ) -> InvokeResult: ...
-
-
-def function_error(document: dict[str, Any]) -> InvokeResult:
-    return InvokeResult(200, json.dumps(document).encode("utf-8"), "Unhandled")
 
 
 def default_echo(function_name: str, line: str) -> None:
@@ -161,260 +81,6 @@ def log_stream_name() -> str:
 
 def _utc_stamp() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _exit_description(returncode: int | None) -> str:
-    # Lambda's runtime (written in Go) words it as "exit status 1" / "signal: killed".
-    if returncode is None:
-        return "signal: killed"
-    if returncode < 0:
-        try:
-            name = signal.strsignal(-returncode) or f"signal {-returncode}"
-        except ValueError:
-            name = f"signal {-returncode}"
-        return f"signal: {name.lower()}"
-    return f"exit status {returncode}"
-
-
-class _Outcome:
-    """What happened to one invocation inside a worker."""
-
-    def __init__(self, kind: str, document: dict[str, Any] | None = None, payload: str = ""):
-        self.kind = kind  # result | error | timeout | crash
-        self.document = document
-        self.payload = payload
-
-
-class _Worker:
-    """One execution environment (a worker process) of one function."""
-
-    def __init__(self, spec: FunctionSpec, env: dict[str, str], emit: Callable[[str], None]):
-        self.spec = spec
-        self.stream = env["AWS_LAMBDA_LOG_STREAM_NAME"]
-        self._emit = emit
-        request_read, self._request_fd = os.pipe()
-        self._response_fd, response_write = os.pipe()
-        try:
-            self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-u",  # unbuffered: log lines reach the log as they are written
-                    "-B",  # do not write __pycache__ into the code directory
-                    str(WORKER_SCRIPT),
-                    str(request_read),
-                    str(response_write),
-                    str(os.getpid()),
-                ],
-                env=env,
-                cwd=spec.code_dir,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                pass_fds=(request_read, response_write),
-                # Its own process group: Ctrl-C in the terminal reaches `ftb local`, which
-                # then stops the workers; and a kill takes the function's children too.
-                start_new_session=True,
-            )
-        finally:
-            os.close(request_read)
-            os.close(response_write)
-        self._reader = threading.Thread(
-            target=self._read_output, name=f"log-{spec.name}-{self.process.pid}", daemon=True
-        )
-        self._reader.start()
-        self.started = time.monotonic()
-        self.invocations = 0
-        self.idle_since = self.started
-        self._close_lock = threading.Lock()
-
-    def _read_output(self) -> None:
-        stdout = self.process.stdout
-        assert stdout is not None
-        for raw in iter(stdout.readline, b""):
-            line = raw.decode("utf-8", errors="replace").rstrip("\n")
-            self._emit(line)
-        stdout.close()
-
-    def wait_ready(self, timeout: float) -> _Outcome | None:
-        """None when ready; else why not (initError document, crash or timeout)."""
-        try:
-            message = self._read_frame(time.monotonic() + timeout)
-        except TimeoutError:
-            return _Outcome("timeout")
-        except (OSError, ValueError):
-            return _Outcome("crash")
-        if message is None:
-            return _Outcome("crash")
-        if message.get("type") == "initError":
-            return _Outcome("initError", message["error"])
-        return None
-
-    def invoke(
-        self, request_id: str, arn: str, payload: str, client_context: str | None
-    ) -> _Outcome:
-        timeout = self.spec.timeout_seconds
-        request = {
-            "type": "invoke",
-            "requestId": request_id,
-            "invokedFunctionArn": arn,
-            "payload": payload,
-            "deadlineMs": int((time.time() + timeout) * 1000),
-            "clientContext": client_context,
-        }
-        self.invocations += 1
-        try:
-            lambda_worker.write_frame(self._request_fd, request)
-            message = self._read_frame(time.monotonic() + timeout)
-        except TimeoutError:
-            return _Outcome("timeout")
-        except (OSError, ValueError):  # EPIPE, or a pipe closed by shutdown: the worker is gone
-            return _Outcome("crash")
-        if message is None:
-            return _Outcome("crash")
-        if message["type"] == "error":
-            return _Outcome("error", message["error"])
-        return _Outcome("result", payload=message["payload"])
-
-    def _read_frame(self, deadline: float) -> dict[str, Any] | None:
-        header = self._read_exactly(lambda_worker._HEADER.size, deadline)
-        if header is None:
-            return None
-        (size,) = lambda_worker._HEADER.unpack(header)
-        body = self._read_exactly(size, deadline)
-        return None if body is None else json.loads(body)
-
-    def _read_exactly(self, size: int, deadline: float) -> bytes | None:
-        data = bytearray()
-        while len(data) < size:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError
-            if self._response_fd < 0:  # closed: the worker is gone
-                return None
-            # poll, not select: select fails on descriptors above 1023 in a busy process
-            poller = select.poll()
-            poller.register(self._response_fd, select.POLLIN)
-            if not poller.poll(max(int(remaining * 1000), 1)):
-                raise TimeoutError
-            chunk = os.read(self._response_fd, min(size - len(data), 1 << 20))
-            if not chunk:
-                return None
-            data.extend(chunk)
-        return bytes(data)
-
-    def kill(self) -> int | None:
-        """Kill the worker (and anything it started); wait until its output is shipped."""
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        try:
-            returncode = self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            returncode = None
-        self.close()
-        return returncode
-
-    def wait_exit(self, timeout: float = 2.0) -> int | None:
-        """The exit status of a worker that is ending by itself (after a crash)."""
-        try:
-            returncode: int | None = self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            returncode = None
-        if returncode is None:
-            self.kill()
-            return None
-        # Its process group may hold children that still write to the log pipe.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.close()
-        return returncode
-
-    def terminate(self) -> None:
-        """Kill the process group only: the thread invoking this worker sees it end and
-        cleans up (closing the pipes under its feet could hand it someone else's fd)."""
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-
-    def close(self) -> None:
-        self._reader.join(timeout=2)
-        with self._close_lock:
-            fds, self._request_fd, self._response_fd = (
-                (self._request_fd, self._response_fd),
-                -1,
-                -1,
-            )
-        for fd in fds:
-            if fd >= 0:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
-
-
-class _Pool:
-    """The workers of one function and its concurrency limit."""
-
-    def __init__(self, spec: FunctionSpec, limit: int) -> None:
-        self.spec = spec
-        self.limit = limit
-        self.idle: list[_Worker] = []
-        self.workers: set[_Worker] = set()
-        self.in_use = 0  # slots taken: invocations running or workers starting
-        self.closed = False
-        self.condition = threading.Condition()
-
-    def acquire(self, wait_seconds: float) -> tuple[bool, _Worker | None]:
-        """Take a slot: (True, an idle worker) or (True, None: start one); (False, None) when
-        the limit is reached and no slot frees up within `wait_seconds`."""
-        deadline = time.monotonic() + wait_seconds
-        with self.condition:
-            while True:
-                if self.closed:
-                    raise RuntimeStoppedError("The local Lambda runtime is shutting down.")
-                if self.idle:
-                    self.in_use += 1
-                    return True, self.idle.pop()  # the most recently used: the warmest
-                if self.in_use < self.limit:
-                    self.in_use += 1
-                    return True, None
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False, None
-                self.condition.wait(remaining)
-
-    def release(self, worker: _Worker | None, keep: bool) -> None:
-        """Give the slot back; a kept worker goes idle (warm), unless the pool is closed."""
-        retire = None
-        with self.condition:
-            self.in_use -= 1
-            if worker is not None:
-                if keep and not self.closed:
-                    worker.idle_since = time.monotonic()
-                    self.idle.append(worker)
-                else:
-                    self.workers.discard(worker)
-                    retire = worker if keep else None
-            self.condition.notify()
-        if retire is not None:
-            retire.kill()
-
-    def retire_idle(self, idle_seconds: float) -> list[_Worker]:
-        """Take out the workers idle for longer than `idle_seconds` (the caller kills them)."""
-        cutoff = time.monotonic() - idle_seconds
-        with self.condition:
-            stale = [worker for worker in self.idle if worker.idle_since < cutoff]
-            for worker in stale:
-                self.idle.remove(worker)
-                self.workers.discard(worker)
-        return stale
-
-    def close(self) -> tuple[list[_Worker], list[_Worker]]:
-        """Stop handing out workers: (idle workers, busy or starting workers)."""
-        with self.condition:
-            self.closed = True
-            idle = list(self.idle)
-            busy = [worker for worker in self.workers if worker not in idle]
-            self.workers.clear()
-            self.idle.clear()
-            self.condition.notify_all()
-        return idle, busy
 
 
 @dataclass
@@ -444,7 +110,7 @@ class LambdaRuntime:
         self.echo: Echo = echo or default_echo
         self.faults = faults
         self._functions: dict[str, FunctionSpec] = {}
-        self._pools: dict[str, _Pool] = {}
+        self._pools: dict[str, WorkerPool] = {}
         self._lock = threading.Lock()
         self._closed = False
         self._background: set[threading.Thread] = set()
@@ -477,7 +143,7 @@ class LambdaRuntime:
                 raise RuntimeStoppedError("The local Lambda runtime is shut down.")
             previous = self._pools.get(spec.name)
             self._functions[spec.name] = spec
-            self._pools[spec.name] = _Pool(spec, limit)
+            self._pools[spec.name] = WorkerPool(spec, limit)
         if previous is not None:
             idle, _ = previous.close()  # busy workers finish, then retire (see release)
             for worker in idle:
@@ -497,7 +163,7 @@ class LambdaRuntime:
         """The function a name, a partial ARN or an ARN (optionally `:$LATEST`) designates."""
         return self._resolve(name_or_arn)[0]
 
-    def _resolve(self, name_or_arn: str) -> tuple[FunctionSpec, _Pool]:
+    def _resolve(self, name_or_arn: str) -> tuple[FunctionSpec, WorkerPool]:
         name, qualifier = _parse_function_name(name_or_arn)
         with self._lock:
             spec = self._functions.get(name)
@@ -554,7 +220,7 @@ class LambdaRuntime:
     def _invoke_event(
         self,
         spec: FunctionSpec,
-        pool: _Pool,
+        pool: WorkerPool,
         arn: str,
         payload: bytes,
         text: str,
@@ -575,7 +241,7 @@ class LambdaRuntime:
     def _invoke(
         self,
         spec: FunctionSpec,
-        pool: _Pool,
+        pool: WorkerPool,
         arn: str,
         payload: bytes,
         text: str,
@@ -595,7 +261,7 @@ class LambdaRuntime:
     def _run(
         self,
         spec: FunctionSpec,
-        pool: _Pool,
+        pool: WorkerPool,
         arn: str,
         text: str,
         client_context: str | None,
@@ -641,14 +307,14 @@ class LambdaRuntime:
             pool.release(worker, keep)
 
     def _start_worker(
-        self, spec: FunctionSpec, pool: _Pool, request_id: str
-    ) -> tuple[_Worker, InvokeResult | None]:
+        self, spec: FunctionSpec, pool: WorkerPool, request_id: str
+    ) -> tuple[Worker, InvokeResult | None]:
         """A new worker, initialised; with the invocation's result when initialisation failed
         (then the worker is gone)."""
         env = self._worker_environment(spec)
         stream = env["AWS_LAMBDA_LOG_STREAM_NAME"]
         try:
-            worker = _Worker(spec, env, lambda line: self._log(spec, stream, line))
+            worker = Worker(spec, env, lambda line: self._log(spec, stream, line))
         except OSError as error:  # e.g. the code directory does not exist
             raise LambdaServiceError(f"Cannot start {spec.name}: {error}") from error
         with pool.condition:
@@ -680,7 +346,7 @@ class LambdaRuntime:
         return worker, function_error(document)
 
     def _timed_out(
-        self, worker: _Worker, request_id: str, elapsed_ms: float, start_line: bool = False
+        self, worker: Worker, request_id: str, elapsed_ms: float, start_line: bool = False
     ) -> InvokeResult:
         spec = worker.spec
         if start_line:
@@ -702,7 +368,7 @@ class LambdaRuntime:
 
     def _crashed(
         self,
-        worker: _Worker,
+        worker: Worker,
         request_id: str,
         elapsed_ms: float,
         returncode: int | None,
@@ -713,7 +379,7 @@ class LambdaRuntime:
             self._log(spec, worker.stream, f"START RequestId: {request_id} Version: {LATEST}")
         message = (
             f"RequestId: {request_id} Error: Runtime exited with error: "
-            f"{_exit_description(returncode)}"
+            f"{exit_description(returncode)}"
         )
         self._log(spec, worker.stream, f"{message}\rRuntime.ExitError")
         self._finish_log(spec, worker, request_id, elapsed_ms, "Runtime.ExitError", "error")
@@ -722,7 +388,7 @@ class LambdaRuntime:
     def _finish_log(
         self,
         spec: FunctionSpec,
-        worker: _Worker,
+        worker: Worker,
         request_id: str,
         elapsed_ms: float,
         error_type: str | None,
@@ -741,7 +407,7 @@ class LambdaRuntime:
     def _worker_environment(self, spec: FunctionSpec) -> dict[str, str]:
         stream = log_stream_name()
         env = dict(spec.environment)
-        # Fault injection (ftb/faults.py) may add FTB_FAULT_* variables to new workers.
+        # Fault injection (ftb/localcloud/faults) may add FTB_FAULT_* variables to new workers.
         fault_environment = getattr(self.faults, "worker_environment", None)
         if fault_environment is not None:
             env.update(fault_environment(spec))

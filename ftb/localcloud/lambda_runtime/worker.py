@@ -1,10 +1,11 @@
 """One Lambda execution environment: imports a handler once, then serves invocations.
 
-Started by `ftb.localcloud.lambda_runtime` as `python -u <this file> <request fd> <response fd>`,
+Started by the runtime (`pool.py`) as `python -u <this file> <request fd> <response fd>`,
 run by path (not `-m ftb...`) so that nothing of this project leaks onto the function's
 `sys.path`: like Lambda's /var/task, `LAMBDA_TASK_ROOT` comes first. Standard library only.
 
-Protocol (both directions): a 4-byte big-endian length, then a UTF-8 JSON document.
+Protocol (both directions, `frames.py`): a 4-byte big-endian length, then a UTF-8 JSON
+document.
 - worker -> runtime, once: {"type": "ready", "initMs"} or {"type": "initError", "error"}.
 - runtime -> worker: {"type": "invoke", "requestId", "invokedFunctionArn", "payload" (JSON
   text), "deadlineMs" (epoch ms), "clientContext" (base64 JSON or null)}.
@@ -19,45 +20,33 @@ from __future__ import annotations
 
 import base64
 import importlib
+import importlib.util
 import json
 import os
 import resource
-import struct
 import sys
 import threading
 import time
 import traceback
 from typing import Any
 
-_HEADER = struct.Struct(">I")
+
+def _load_sibling(name: str, path: str) -> Any:
+    """A module of the local cloud loaded by path under a private name: the worker shares the
+    frame protocol (frames.py) and the fault hooks with the runtime without importing the
+    `ftb` package, so nothing of the project lands on the function's `sys.path`."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
 
 
-def read_frame(fd: int) -> dict[str, Any] | None:
-    header = _read_exactly(fd, _HEADER.size)
-    if header is None:
-        return None
-    body = _read_exactly(fd, _HEADER.unpack(header)[0])
-    if body is None:
-        return None
-    return json.loads(body.decode("utf-8"))  # type: ignore[no-any-return]
-
-
-def write_frame(fd: int, message: dict[str, Any]) -> None:
-    body = json.dumps(message).encode("utf-8")
-    data = _HEADER.pack(len(body)) + body
-    while data:
-        written = os.write(fd, data)
-        data = data[written:]
-
-
-def _read_exactly(fd: int, size: int) -> bytes | None:
-    chunks = bytearray()
-    while len(chunks) < size:
-        chunk = os.read(fd, size - len(chunks))
-        if not chunk:
-            return None
-        chunks.extend(chunk)
-    return bytes(chunks)
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_frames = _load_sibling("_ftb_worker_frames", os.path.join(_HERE, "frames.py"))
+read_frame = _frames.read_frame
+write_frame = _frames.write_frame
 
 
 class FaultError(Exception):
@@ -186,19 +175,12 @@ def _watch_parent(parent_pid: int) -> None:
 
 
 def _install_faults() -> Any:
-    """`ftb local --faults`: crash points of this worker (ftb/worker_faults.py), loaded by
+    """`ftb local --faults`: crash points of this worker (faults/worker_hooks.py), loaded by
     path like this file, and only when the runtime asked for them."""
     if not os.environ.get("FTB_FAULT_CRASHES"):
         return None
-    import importlib.util
-
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker_faults.py")
-    spec = importlib.util.spec_from_file_location("_ftb_worker_faults", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module.install()
+    path = os.path.join(os.path.dirname(_HERE), "faults", "worker_hooks.py")
+    return _load_sibling("_ftb_worker_faults", path).install()
 
 
 def serve(request_fd: int, response_fd: int, parent_pid: int) -> None:

@@ -1,46 +1,30 @@
-"""The local AWS endpoint: moto's server plus the Lambda Invoke API of the local runtime.
-
-One threaded HTTP server, one port (4566 by default, like LocalStack, so `--endpoint-url`
-habits carry over). Requests for Lambda's function API (Invoke, GetFunction, ListFunctions,
-Get/UpdateFunctionConfiguration) go to the `LambdaRuntime`; everything else (SQS, Step
-Functions, DynamoDB, CloudWatch Logs, ...) to moto's server application, in this process.
-
-moto's Step Functions engine runs the real ASL when `execute_state_machine` is on. Its
-`lambda:invoke` and `sqs:sendMessage` tasks call back to http://localhost:$MOTO_PORT with
-boto3, so MOTO_PORT must name this server before any execution starts; those callbacks
-arrive here like any client's (the server is threaded: an execution thread waiting for a
-function does not block anyone).
+"""Lambda's function API for the runtime's functions, as the AWS endpoint serves it: Invoke,
+GetFunction, ListFunctions, Get/UpdateFunctionConfiguration.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-import ipaddress
 import json
-import logging
 import os
 import re
 import sys
 import threading
 import traceback
 import uuid
-from collections.abc import Iterable
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
-from ftb.localcloud.lambda_runtime import (
-    DEFAULT_ACCOUNT_ID,
-    LATEST,
-    FunctionSpec,
+from ftb.localcloud.lambda_runtime.errors import (
     InvalidParameterValueError,
     InvalidRequestContentError,
-    LambdaRuntime,
     LambdaServiceError,
     ResourceNotFoundError,
 )
+from ftb.localcloud.lambda_runtime.model import DEFAULT_ACCOUNT_ID, LATEST, FunctionSpec
+from ftb.localcloud.lambda_runtime.runtime import LambdaRuntime
 
 _FUNCTIONS = re.compile(r"^/2015-03-31/functions/?$")
 _FUNCTION = re.compile(
@@ -73,153 +57,18 @@ _RESERVED_VARIABLES = frozenset(
     }
 )
 _ENVIRONMENT_MAX_BYTES = 4096
-_CREDENTIAL_SERVICE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/(?P<service>[^/]+)/")
-_ENDPOINTS_STARTED: list[AwsEndpoint] = []
-# What the first endpoint of the process changed there (moto's Step Functions section, MOTO_PORT),
-# put back when the last one stops: in-process users (tests) must not inherit the engine.
-_PROCESS_STATE_BEFORE: dict[str, Any] = {}
 
 
-def enable_step_functions_execution() -> None:
-    """Make moto's Step Functions run state machines (its parser backend), process-wide."""
-    from moto.core.config import default_user_config
+class LambdaControlApi:
+    """The routes of Lambda's function API that the local runtime answers."""
 
-    # Replace the section (not mutate it): mock_aws restores a shallow copy of this dict.
-    default_user_config["stepfunctions"] = {"execute_state_machine": True}
-    # The engine logs every Fail state and caught task error at ERROR level; here a failing
-    # task is the normal case and the execution history holds the details. Unless someone
-    # configured that logger, keep it quiet.
-    engine_log = logging.getLogger("moto.stepfunctions.parser")
-    if engine_log.level == logging.NOTSET:
-        engine_log.setLevel(logging.CRITICAL)
-
-
-def _restore_process_state() -> None:
-    """Undo what the first endpoint changed process-wide (see `_PROCESS_STATE_BEFORE`)."""
-    from moto.core.config import default_user_config
-
-    section = _PROCESS_STATE_BEFORE.pop("stepfunctions", None)
-    if section is None:
-        default_user_config.pop("stepfunctions", None)  # type: ignore[misc]
-    else:
-        default_user_config["stepfunctions"] = section
-    port = _PROCESS_STATE_BEFORE.pop("MOTO_PORT", None)
-    if port is None:
-        os.environ.pop("MOTO_PORT", None)
-    else:
-        os.environ["MOTO_PORT"] = port
-
-
-def display_host(host: str) -> str:
-    """The host a client should use: a server listening everywhere ("", 0.0.0.0, ::) is
-    reachable on the loopback address."""
-    try:
-        unspecified = host == "" or ipaddress.ip_address(host).is_unspecified
-    except ValueError:  # a host name
-        unspecified = False
-    return "127.0.0.1" if unspecified else host
-
-
-class AwsEndpoint:
-    def __init__(
-        self,
-        runtime: LambdaRuntime | None,
-        host: str = "127.0.0.1",
-        port: int = 4566,
-        faults: Any = None,
-    ) -> None:
+    def __init__(self, runtime: LambdaRuntime) -> None:
         self.runtime = runtime
-        # Fault injection (ftb/faults.py): `intercept(environ)` may answer instead of moto.
-        self.faults = faults
-        self.host = host
-        self.port = port
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
-        self._moto: Any = None
         # UpdateFunctionConfiguration is read (RevisionId), check, replace: one at a time.
         self._update_lock = threading.Lock()
 
-    @property
-    def url(self) -> str:
-        return f"http://{display_host(self.host)}:{self.port}"
-
-    def start(self) -> None:
-        """Bind (port 0: a free port), then serve in a background thread; ready on return."""
-        if self._server is not None:
-            return
-        from moto.moto_server.werkzeug_app import (
-            DomainDispatcherApplication,
-            MotoRequestHandler,
-            create_backend_app,
-        )
-
-        class _RequestHandler(MotoRequestHandler):
-            def log_request(self, *args: Any, **kwargs: Any) -> None:
-                pass  # one line per request would drown the functions' own logs
-
-        if not _ENDPOINTS_STARTED:
-            from moto.core.config import default_user_config
-
-            _PROCESS_STATE_BEFORE.clear()
-            _PROCESS_STATE_BEFORE["stepfunctions"] = default_user_config.get("stepfunctions")
-            _PROCESS_STATE_BEFORE["MOTO_PORT"] = os.environ.get("MOTO_PORT")
-        enable_step_functions_execution()
-        self._moto = DomainDispatcherApplication(create_backend_app)
-        self._server = make_server(
-            self.host, self.port, self._wsgi, threaded=True, request_handler=_RequestHandler
-        )
-        self.port = self._server.server_port
-        # moto's workflow engine reads MOTO_PORT at each callback: set it before it can run.
-        if _ENDPOINTS_STARTED:
-            print(
-                "[ftb] warning: a second AwsEndpoint in this process; moto's Step Functions "
-                f"will call back to the newest one (port {self.port})",
-                file=sys.stderr,
-            )
-        os.environ["MOTO_PORT"] = str(self.port)
-        _ENDPOINTS_STARTED.append(self)
-        if self.runtime is not None:
-            self.runtime.endpoint_url = self.url
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"aws-endpoint-{self.port}", daemon=True
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop serving and free the port (the runtime is its owner's to shut down)."""
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        if self in _ENDPOINTS_STARTED:
-            _ENDPOINTS_STARTED.remove(self)
-            if not _ENDPOINTS_STARTED and _PROCESS_STATE_BEFORE:
-                _restore_process_state()
-
-    # -- WSGI -----------------------------------------------------------------------------
-
-    def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "")
-        if self.faults is not None:
-            injected = self.faults.intercept(environ)
-            if injected is not None:
-                return injected(environ, start_response)  # type: ignore[no-any-return]
-        if (
-            self.runtime is not None
-            and path.startswith("/2015-03-31/functions")
-            and (_signed_for(environ) in (None, "lambda"))
-        ):
-            response = self._lambda(Request(environ))
-            if response is not None:
-                return response(environ, start_response)  # type: ignore[no-any-return]
-        return self._moto(environ, start_response)  # type: ignore[no-any-return]
-
-    def _lambda(self, request: Request) -> Response | None:
+    def handle(self, request: Request) -> Response | None:
         """Lambda's function API for the runtime's functions; None: let moto answer."""
-        assert self.runtime is not None
         runtime = self.runtime
         try:
             if _FUNCTIONS.match(request.path):
@@ -260,7 +109,6 @@ class AwsEndpoint:
             return _service_error(LambdaServiceError(f"Local Lambda runtime error: {error!r}"))
 
     def _invoke(self, request: Request, name: str) -> Response:
-        assert self.runtime is not None
         invocation_type = request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
         result = self.runtime.invoke(
             name,
@@ -281,7 +129,6 @@ class AwsEndpoint:
         """UpdateFunctionConfiguration: Environment (replaced whole, as Lambda does), Timeout,
         MemorySize. The runtime replaces the function: busy workers finish with the old
         configuration, new invocations get the new one (a restart would lose moto's state)."""
-        assert self.runtime is not None
         try:
             body = json.loads(request.get_data() or b"{}")
         except ValueError:
@@ -298,7 +145,6 @@ class AwsEndpoint:
             return self._apply_update(self.runtime.get(name), body)
 
     def _apply_update(self, spec: FunctionSpec, body: dict[str, Any]) -> Response:
-        assert self.runtime is not None
         revision = body.get("RevisionId")
         if revision is not None and revision != _revision_id(spec):
             raise PreconditionFailedError(
@@ -318,8 +164,6 @@ class AwsEndpoint:
         return _json(200, self._configuration(updated))
 
     def _configuration(self, spec: FunctionSpec) -> dict[str, Any]:
-        runtime = self.runtime
-        assert runtime is not None
         return {
             "FunctionName": spec.name,
             "FunctionArn": spec.arn,
@@ -401,12 +245,6 @@ def _bounded_int(value: Any, field: str, low: int, high: int) -> int:
             f"constraint: Member must have value between {low} and {high}"
         )
     return value
-
-
-def _signed_for(environ: dict[str, Any]) -> str | None:
-    """The service a SigV4-signed request was signed for (None when unsigned)."""
-    match = _CREDENTIAL_SERVICE.search(environ.get("HTTP_AUTHORIZATION", ""))
-    return match["service"] if match else None
 
 
 def _json(status: int, document: Any) -> Response:

@@ -1,0 +1,179 @@
+"""The local AWS endpoint: moto's server plus the Lambda Invoke API of the local runtime.
+
+One threaded HTTP server, one port (4566 by default, like LocalStack, so `--endpoint-url`
+habits carry over). Requests for Lambda's function API (Invoke, GetFunction, ListFunctions,
+Get/UpdateFunctionConfiguration) go to the `LambdaRuntime`; everything else (SQS, Step
+Functions, DynamoDB, CloudWatch Logs, ...) to moto's server application, in this process.
+
+moto's Step Functions engine runs the real ASL when `execute_state_machine` is on. Its
+`lambda:invoke` and `sqs:sendMessage` tasks call back to http://localhost:$MOTO_PORT with
+boto3, so MOTO_PORT must name this server before any execution starts; those callbacks
+arrive here like any client's (the server is threaded: an execution thread waiting for a
+function does not block anyone).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import re
+import sys
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.wrappers import Request
+
+from ftb.localcloud.lambda_runtime import LambdaRuntime
+from ftb.localcloud.lambda_runtime.control_api import LambdaControlApi
+
+_CREDENTIAL_SERVICE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/(?P<service>[^/]+)/")
+_ENDPOINTS_STARTED: list[AwsEndpoint] = []
+# What the first endpoint of the process changed there (moto's Step Functions section, MOTO_PORT),
+# put back when the last one stops: in-process users (tests) must not inherit the engine.
+_PROCESS_STATE_BEFORE: dict[str, Any] = {}
+
+
+def enable_step_functions_execution() -> None:
+    """Make moto's Step Functions run state machines (its parser backend), process-wide."""
+    from moto.core.config import default_user_config
+
+    # Replace the section (not mutate it): mock_aws restores a shallow copy of this dict.
+    default_user_config["stepfunctions"] = {"execute_state_machine": True}
+    # The engine logs every Fail state and caught task error at ERROR level; here a failing
+    # task is the normal case and the execution history holds the details. Unless someone
+    # configured that logger, keep it quiet.
+    engine_log = logging.getLogger("moto.stepfunctions.parser")
+    if engine_log.level == logging.NOTSET:
+        engine_log.setLevel(logging.CRITICAL)
+
+
+def _restore_process_state() -> None:
+    """Undo what the first endpoint changed process-wide (see `_PROCESS_STATE_BEFORE`)."""
+    from moto.core.config import default_user_config
+
+    section = _PROCESS_STATE_BEFORE.pop("stepfunctions", None)
+    if section is None:
+        default_user_config.pop("stepfunctions", None)  # type: ignore[misc]
+    else:
+        default_user_config["stepfunctions"] = section
+    port = _PROCESS_STATE_BEFORE.pop("MOTO_PORT", None)
+    if port is None:
+        os.environ.pop("MOTO_PORT", None)
+    else:
+        os.environ["MOTO_PORT"] = port
+
+
+def display_host(host: str) -> str:
+    """The host a client should use: a server listening everywhere ("", 0.0.0.0, ::) is
+    reachable on the loopback address."""
+    try:
+        unspecified = host == "" or ipaddress.ip_address(host).is_unspecified
+    except ValueError:  # a host name
+        unspecified = False
+    return "127.0.0.1" if unspecified else host
+
+
+class AwsEndpoint:
+    def __init__(
+        self,
+        runtime: LambdaRuntime | None,
+        host: str = "127.0.0.1",
+        port: int = 4566,
+        faults: Any = None,
+    ) -> None:
+        self.runtime = runtime
+        # Fault injection (ftb/localcloud/faults): `intercept(environ)` may answer instead of moto.
+        self.faults = faults
+        self.host = host
+        self.port = port
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self._moto: Any = None
+        self._lambda_api = LambdaControlApi(runtime) if runtime is not None else None
+
+    @property
+    def url(self) -> str:
+        return f"http://{display_host(self.host)}:{self.port}"
+
+    def start(self) -> None:
+        """Bind (port 0: a free port), then serve in a background thread; ready on return."""
+        if self._server is not None:
+            return
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+
+        class _RequestHandler(MotoRequestHandler):
+            def log_request(self, *args: Any, **kwargs: Any) -> None:
+                pass  # one line per request would drown the functions' own logs
+
+        if not _ENDPOINTS_STARTED:
+            from moto.core.config import default_user_config
+
+            _PROCESS_STATE_BEFORE.clear()
+            _PROCESS_STATE_BEFORE["stepfunctions"] = default_user_config.get("stepfunctions")
+            _PROCESS_STATE_BEFORE["MOTO_PORT"] = os.environ.get("MOTO_PORT")
+        enable_step_functions_execution()
+        self._moto = DomainDispatcherApplication(create_backend_app)
+        self._server = make_server(
+            self.host, self.port, self._wsgi, threaded=True, request_handler=_RequestHandler
+        )
+        self.port = self._server.server_port
+        # moto's workflow engine reads MOTO_PORT at each callback: set it before it can run.
+        if _ENDPOINTS_STARTED:
+            print(
+                "[ftb] warning: a second AwsEndpoint in this process; moto's Step Functions "
+                f"will call back to the newest one (port {self.port})",
+                file=sys.stderr,
+            )
+        os.environ["MOTO_PORT"] = str(self.port)
+        _ENDPOINTS_STARTED.append(self)
+        if self.runtime is not None:
+            self.runtime.endpoint_url = self.url
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name=f"aws-endpoint-{self.port}", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving and free the port (the runtime is its owner's to shut down)."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if self in _ENDPOINTS_STARTED:
+            _ENDPOINTS_STARTED.remove(self)
+            if not _ENDPOINTS_STARTED and _PROCESS_STATE_BEFORE:
+                _restore_process_state()
+
+    # -- WSGI -----------------------------------------------------------------------------
+
+    def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if self.faults is not None:
+            injected = self.faults.intercept(environ)
+            if injected is not None:
+                return injected(environ, start_response)  # type: ignore[no-any-return]
+        if (
+            self._lambda_api is not None
+            and path.startswith("/2015-03-31/functions")
+            and (_signed_for(environ) in (None, "lambda"))
+        ):
+            response = self._lambda_api.handle(Request(environ))
+            if response is not None:
+                return response(environ, start_response)  # type: ignore[no-any-return]
+        return self._moto(environ, start_response)  # type: ignore[no-any-return]
+
+
+def _signed_for(environ: dict[str, Any]) -> str | None:
+    """The service a SigV4-signed request was signed for (None when unsigned)."""
+    match = _CREDENTIAL_SERVICE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    return match["service"] if match else None
