@@ -11,13 +11,14 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared import aws, task_store
-from shared.api import ApiError, FieldError, install_error_handlers, invalid_request, json_response
-from shared.models import TASK_ID_PATTERN
-from shared.observability import logger, tracer
-from shared.settings import ApiSettings, api_settings
-from shared.submission import TASK_ID_RULE
-from shared.task_status import TaskView, current_view
+from lambda_support import aws
+from lambda_support.api import install_error_handlers, json_response
+from lambda_support.observability import logger, tracer
+from lambda_support.settings import ApiSettings, api_settings
+from task_domain import records
+from task_domain.errors import ApiError, FieldError, invalid_request
+from task_domain.models import TASK_ID_PATTERN, TASK_ID_RULE
+from task_domain.status import TaskView, current_view
 
 app = APIGatewayRestResolver()
 install_error_handlers(app)
@@ -28,9 +29,9 @@ _TASK_ID = re.compile(TASK_ID_PATTERN)
 def task_view(task_id: str, settings: ApiSettings) -> TaskView:
     if not _TASK_ID.fullmatch(task_id):
         raise invalid_request(FieldError("taskId", f"taskId must be {TASK_ID_RULE}"))
-    record = task_store.get(aws.table(settings.tasks_table_name), task_id)
-    if record is None or record.reserved_for is not None:
-        # A redrive's name reservation is another task's run, not a task: unknown here.
+    # A redrive's name reservation is another task's run, not a task: unknown here.
+    record = records.get_task(aws.table(settings.tasks_table_name), task_id)
+    if record is None:
         raise ApiError(HTTPStatus.NOT_FOUND, "Task not found", extra={"taskId": task_id})
     return current_view(record, aws.stepfunctions(), settings.state_machine_arn)
 

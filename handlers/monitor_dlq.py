@@ -24,10 +24,12 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from shared import aws, task_store
-from shared.models import TASK_ID_PATTERN, DeadLetter, WorkflowInput, iso, utc_now
-from shared.observability import logger, metrics, tracer
-from shared.settings import monitor_settings
+from lambda_support import aws
+from lambda_support.observability import logger, metrics, tracer
+from lambda_support.settings import monitor_settings
+from task_domain import records
+from task_domain.models import TASK_ID_PATTERN, DeadLetter, WorkflowInput, iso, utc_now
+from task_domain.naming import execution_name_of
 
 METRIC_NAME = "DeadLetteredTasks"
 INTAKE_ERROR = "StartExecutionFailed"
@@ -104,7 +106,7 @@ def mark_task(dead_letter: DeadLetter) -> None:
     """Note the dead letter on the task's record (if the task has one)."""
     if dead_letter.task_id is None:
         return
-    note = task_store.DeadLetterNote(
+    note = records.DeadLetterNote(
         source=dead_letter.source,
         error=dead_letter.error,
         cause=dead_letter.cause,
@@ -112,9 +114,9 @@ def mark_task(dead_letter: DeadLetter) -> None:
     )
     # A workflow dead letter names its execution; an intake one is always the first run,
     # which is named after the task (redrives start executions directly, not via the queue).
-    run = (dead_letter.execution_arn or "").rsplit(":", 1)[-1] or dead_letter.task_id
+    run = execution_name_of(dead_letter.execution_arn or "") or dead_letter.task_id
     table = aws.table(monitor_settings().tasks_table_name)
-    if not task_store.record_dead_letter(table, dead_letter.task_id, note, run):
+    if not records.record_dead_letter(table, dead_letter.task_id, note, run):
         logger.warning(
             "No task record to mark for this run",
             extra={"taskId": dead_letter.task_id, "execution": run},

@@ -11,11 +11,11 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.errors import PermanentTaskError, TransientTaskError
-from shared.failure_simulation import fails_permanently, fails_transiently
-from shared.models import TaskResult, iso, payload_digest, utc_now
-from shared.observability import logger, tracer
-from shared.settings import ProcessingSettings, processing_settings
+from lambda_support.observability import logger, tracer
+from lambda_support.settings import ProcessingSettings, processing_settings
+from task_domain.errors import PermanentTaskError, TransientTaskError
+from task_domain.failure_simulation import fails_permanently, fails_transiently
+from task_domain.models import TaskResult, iso, payload_digest, utc_now
 
 
 class ProcessTaskEvent(BaseModel):

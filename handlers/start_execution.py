@@ -20,11 +20,11 @@ from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Field, Json, ValidationError
 
-from shared import aws
-from shared.aws_errors import error_code, is_code, is_transient
-from shared.models import TASK_ID_MAX_LENGTH, TASK_ID_PATTERN, WorkflowInput
-from shared.observability import logger, tracer
-from shared.settings import StarterSettings, starter_settings
+from lambda_support import aws
+from lambda_support.observability import logger, tracer
+from lambda_support.settings import StarterSettings, starter_settings
+from task_domain.aws_errors import error_code, is_code, is_transient
+from task_domain.models import TASK_ID_MAX_LENGTH, TASK_ID_PATTERN, WorkflowInput
 
 # Longest exponent that matters: beyond it the cap applies anyway (keeps 2**n small).
 _MAX_EXPONENT = 30

@@ -15,13 +15,15 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
-from shared import aws, task_store
-from shared.api import ApiError, install_error_handlers, json_response, service_unavailable
-from shared.models import TaskStatus, TaskSubmission, payload_digest, utc_now
-from shared.observability import logger, tracer
-from shared.settings import ApiSettings, api_settings
-from shared.submission import parse_submission
-from shared.task_status import current_view
+from lambda_support import aws
+from lambda_support.api import install_error_handlers, json_response
+from lambda_support.observability import logger, tracer
+from lambda_support.settings import ApiSettings, api_settings
+from task_domain import records
+from task_domain.errors import ApiError, service_unavailable
+from task_domain.models import TaskStatus, TaskSubmission, payload_digest, utc_now
+from task_domain.status import current_view
+from task_domain.submission import parse_submission
 
 app = APIGatewayRestResolver()
 install_error_handlers(app)
@@ -41,7 +43,7 @@ def enqueue(submission: TaskSubmission, settings: ApiSettings) -> None:
         ) from None
     table = aws.table(settings.tasks_table_name)
     try:
-        task_store.mark_enqueued(table, submission.task_id)
+        records.mark_enqueued(table, submission.task_id)
     except (ClientError, BotoCoreError):
         # The message is on its way; at worst a retried submission queues it again, and the
         # execution name makes that second message a no-op.
@@ -51,8 +53,8 @@ def enqueue(submission: TaskSubmission, settings: ApiSettings) -> None:
 def submit(submission: TaskSubmission, settings: ApiSettings) -> Response[Any]:
     digest = payload_digest(submission.payload)
     table = aws.table(settings.tasks_table_name)
-    record = task_store.TaskRecord.new(submission.task_id, digest, utc_now())
-    existing = task_store.create(table, record)
+    record = records.TaskRecord.new(submission.task_id, digest, utc_now())
+    existing = records.create(table, record)
     if existing is None:
         enqueue(submission, settings)
         logger.info("Task accepted")

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from shared import aws
-from shared.settings import clear_caches
+from lambda_support import aws
+from lambda_support.settings import clear_caches
 
 OFFLINE_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from shared.failure_simulation import fails_transiently
+from task_domain.failure_simulation import fails_transiently
 from tests.support.extra_app.names import (
     EXTRA_FUNCTION_NAME,
     EXTRA_MAX_RECEIVE_COUNT,

@@ -6,6 +6,7 @@ import fnmatch
 
 import pytest
 
+import monitor_dlq
 from infra import names
 
 
@@ -126,7 +127,7 @@ def test_dead_lettered_tasks_alarm_watches_the_monitor_metric(stack):
     alarm = _alarm(stack, "DeadLetteredTasks")
     # Then the alarm watches the metric it emits, with the `service` dimension Powertools adds
     assert alarm["Namespace"] == env["POWERTOOLS_METRICS_NAMESPACE"]
-    assert alarm["MetricName"] == "DeadLetteredTasks"
+    assert alarm["MetricName"] == monitor_dlq.METRIC_NAME == "DeadLetteredTasks"
     assert alarm["Dimensions"] == [{"Name": "service", "Value": env["POWERTOOLS_SERVICE_NAME"]}]
     assert alarm["Statistic"] == "Sum"
     assert alarm["Threshold"] == 1

@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from infra import names
-from shared.models import TaskSubmission
+from task_domain.models import TaskSubmission
 
 
 def _methods(stack):

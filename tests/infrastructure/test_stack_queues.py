@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from infra import names
-from shared.settings import StarterSettings
+from lambda_support.settings import StarterSettings
 
 DAY = 24 * 3600
 

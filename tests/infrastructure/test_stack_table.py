@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.models import TASK_RECORD_TTL_DAYS
+from task_domain.models import TASK_RECORD_TTL_DAYS
 
 
 def test_table_is_on_demand_and_keyed_by_task_id(stack):

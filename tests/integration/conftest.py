@@ -21,9 +21,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from shared import aws
-from shared.observability import logger
-from shared.settings import clear_caches
+from lambda_support import aws
+from lambda_support.observability import logger
+from lambda_support.settings import clear_caches
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 ASL_FILE = Path(__file__).resolve().parents[2] / "statemachine" / "task_workflow.asl.json"

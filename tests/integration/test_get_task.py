@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -18,9 +17,9 @@ from botocore.exceptions import ClientError
 
 import get_task
 import submit_task
-from ftb.ops.commands.redrive import Redriver
-from shared import aws, task_store
-from shared.models import canonical_json
+from lambda_support import aws
+from task_domain import records
+from task_domain.models import canonical_json
 
 RESULT = {"taskId.$": "$.taskId", "payloadDigest": "0" * 64, "attempt": 1, "processedAt": "t"}
 PERMANENT_CAUSE = json.dumps(
@@ -173,10 +172,10 @@ def test_aborted_is_failed(cloud, submitted, api_event, call_api):
 def test_failed_when_dead_lettered_before_starting(cloud, submitted, api_event, call_api):
     # Given a task that never got an execution and that monitor-dlq marked dead-lettered
     submitted("task-007")
-    note = task_store.DeadLetterNote(
+    note = records.DeadLetterNote(
         source="intake", error="StartExecutionFailed", cause="moved after 10 receives", at="t"
     )
-    assert task_store.record_dead_letter(aws.table(cloud.table_name), "task-007", note, "task-007")
+    assert records.record_dead_letter(aws.table(cloud.table_name), "task-007", note, "task-007")
     # When its status is asked for
     response = call_api(get_task.handler, api_event("GET", "task-007"))
     # Then it is FAILED with the dead letter's error and cause
@@ -186,15 +185,10 @@ def test_failed_when_dead_lettered_before_starting(cloud, submitted, api_event, 
 
 
 def test_a_redrive_reservation_is_not_a_task(cloud, submitted, api_event, call_api):
-    # Given task-0079 and the placeholder record `ftb redrive` writes (its own code) to hold
-    # the name of the task's second run
+    # Given task-0079 and the placeholder record `ftb redrive` writes (through the domain) to
+    # hold the name of the task's second run
     submitted("task-0079")
-    target = SimpleNamespace(
-        table=lambda: aws.table(cloud.table_name),
-        client=lambda _: cloud.sfn,
-        state_machine_arn=cloud.state_machine_arn,
-    )
-    Redriver(target, dry_run=False)._reserve("task-0079", "task-0079-r1")  # type: ignore[arg-type]
+    records.reserve_name(aws.table(cloud.table_name), "task-0079-r1", "task-0079")
     assert cloud.item("task-0079-r1")["reservedFor"] == {"S": "task-0079"}
     # When the reserved name is asked for as a task
     response = call_api(get_task.handler, api_event("GET", "task-0079-r1"))

@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 import monitor_dlq
 import submit_task
-from shared import aws
+from lambda_support import aws
 
 
 def _dead_letter_logs(log_records) -> list[dict[str, Any]]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import process_task
-from shared.errors import PermanentTaskError, TransientTaskError
-from shared.models import payload_digest
+from task_domain.errors import PermanentTaskError, TransientTaskError
+from task_domain.models import payload_digest
 
 
 def test_a_task_is_processed(monkeypatch, events, lambda_context, log_records):

@@ -13,8 +13,8 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 import start_execution
-from shared import aws
-from shared.models import canonical_json
+from lambda_support import aws
+from task_domain.models import canonical_json
 
 TASKS = [
     {"taskId": "task-001", "payload": {"customer": "acme", "amount": 42}},

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import base64
 import json
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 import submit_task
-from ftb.ops.commands.redrive import Redriver
-from shared import aws
-from shared.models import MAX_WORKFLOW_INPUT_BYTES, canonical_json, payload_digest
+from lambda_support import aws
+from task_domain import records
+from task_domain.models import MAX_WORKFLOW_INPUT_BYTES, canonical_json, payload_digest
 
 TASK: dict[str, Any] = {"taskId": "task-001", "payload": {"customer": "acme", "amount": 42}}
 
@@ -85,14 +84,9 @@ def test_same_task_id_with_another_payload_is_a_conflict(cloud, api_event, call_
 
 
 def test_a_name_reserved_by_a_redrive_is_a_conflict(cloud, api_event, call_api):
-    # Given the placeholder record `ftb redrive` writes (its own code) to hold the name of
-    # task-001's second run
-    target = SimpleNamespace(
-        table=lambda: aws.table(cloud.table_name),
-        client=lambda _: cloud.sfn,
-        state_machine_arn=cloud.state_machine_arn,
-    )
-    Redriver(target, dry_run=False)._reserve("task-001", "task-001-r1")  # type: ignore[arg-type]
+    # Given the placeholder record `ftb redrive` writes (through the domain) to hold the name
+    # of task-001's second run
+    records.reserve_name(aws.table(cloud.table_name), "task-001-r1", "task-001")
     before = cloud.item("task-001-r1")
     # When a client submits a task under that name
     task = {"taskId": "task-001-r1", "payload": {}}

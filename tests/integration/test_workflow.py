@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from shared.failure_simulation import fails_permanently, fails_transiently
-from shared.models import payload_digest
+from task_domain.failure_simulation import fails_permanently, fails_transiently
+from task_domain.models import payload_digest
 from tests.support.local_endpoint import (
     ASL_FILE_NAME,
     HANDLERS_DIR,

@@ -8,18 +8,16 @@ The full path with real failures runs against the local cloud in test_session.py
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from ftb.ops.commands.redrive import RESERVED_DIGEST, derived_name, payload_digest
-from shared.models import payload_digest as contract_digest
+from task_domain.models import payload_digest
+from task_domain.naming import derived_name
+from task_domain.records import RESERVED_DIGEST
 from tests.support.ops import REGION, DeployedStack, Run
-
-EXECUTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 
 
 def _stack_args(stack: DeployedStack) -> list[str]:
@@ -33,7 +31,7 @@ def _seed(
     table = stack.client("dynamodb")
     item = {
         "taskId": {"S": task_id},
-        "payloadDigest": {"S": contract_digest(payload)},
+        "payloadDigest": {"S": payload_digest(payload)},
         "status": {"S": "QUEUED"},
         "submittedAt": {"S": "2026-01-01T00:00:00.000Z"},
         "executionName": {"S": task_id},
@@ -63,30 +61,6 @@ def _record(stack: DeployedStack, task_id: str) -> dict[str, Any]:
         TableName=stack.table_name, Key={"taskId": {"S": task_id}}, ConsistentRead=True
     )
     return item.get("Item", {})
-
-
-def test_derived_names_are_deterministic_valid_and_bounded() -> None:
-    # Given a short and a maximal taskId
-    long_id = "x" * 80
-    # Then the n-th redrive of a short id is {taskId}-r{n}; a long one is cut and hashed
-    assert derived_name("task123", 1) == "task123-r1"
-    assert derived_name("task123", 12) == "task123-r12"
-    for name in (
-        derived_name(long_id, 1),
-        derived_name(long_id, 999),
-        derived_name("a", 1, hashed=True),
-    ):
-        assert EXECUTION_NAME.fullmatch(name)
-        assert len(name) <= 80
-    assert derived_name(long_id, 2) == derived_name(long_id, 2)
-    assert derived_name(long_id, 2) != derived_name(long_id, 3)
-    assert derived_name(long_id, 2) != derived_name("y" * 80, 2)
-
-
-def test_the_payload_digest_is_the_contracts() -> None:
-    # The intake check compares with the digest submit-task stored: same function, same bytes
-    payload = {"b": [1, 2, {"é": None}], "a": 1.5}
-    assert payload_digest(payload) == contract_digest(payload)
 
 
 def test_a_running_task_is_refused(ftb: Callable[..., Run], deployed_stack: DeployedStack) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from ftb import cli
-from shared.failure_simulation import fails_permanently, fails_transiently
+from task_domain.failure_simulation import fails_permanently, fails_transiently
 from tests.support.local_cloud import wait_for
 from tests.support.ops import CLOUD_FAILURE_RATE, CLOUD_FAILURE_SEED, Run
 

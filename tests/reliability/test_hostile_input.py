@@ -22,7 +22,7 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
-from shared.models import MAX_PAYLOAD_DEPTH, MAX_WORKFLOW_INPUT_BYTES, canonical_json
+from task_domain.models import MAX_PAYLOAD_DEPTH, MAX_WORKFLOW_INPUT_BYTES, canonical_json
 from tests.support.local_cloud import LocalCloudProcess
 
 pytestmark = [pytest.mark.reliability, pytest.mark.timeout(300)]

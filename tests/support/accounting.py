@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shared.models import payload_digest
+from task_domain.models import payload_digest
 from tests.support.local_cloud import LocalCloudProcess
 
 TERMINAL = ("SUCCEEDED", "FAILED")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.errors import (
+from task_domain.errors import (
     MAX_ERROR_MESSAGE_CHARS,
     PERMANENT_ERROR_NAME,
     TRANSIENT_ERROR_NAME,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from lambda_support.settings import ProcessingSettings
 from process_task import ProcessTaskEvent, process
-from shared.errors import PermanentTaskError, TransientTaskError
-from shared.failure_simulation import draw, fails_permanently, fails_transiently
-from shared.models import payload_digest
-from shared.settings import ProcessingSettings
+from task_domain.errors import PermanentTaskError, TransientTaskError
+from task_domain.failure_simulation import draw, fails_permanently, fails_transiently
+from task_domain.models import payload_digest
 
 DRAWS = 20_000
 

@@ -15,7 +15,7 @@ from openapi_spec_validator import validate
 from pydantic import ValidationError
 
 from infra.constructs.api import OPENAPI_PATH, json_schema, openapi_document, request_schema
-from shared.models import TASK_ID_MAX_LENGTH, TASK_ID_PATTERN, TaskStatus, TaskSubmission
+from task_domain.models import TASK_ID_MAX_LENGTH, TASK_ID_PATTERN, TaskStatus, TaskSubmission
 from tests.infrastructure.test_stack_api import BODIES
 
 DOCUMENT = openapi_document()

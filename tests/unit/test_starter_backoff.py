@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
-from shared.aws_errors import error_code, is_transient
 from start_execution import backoff_seconds
+from task_domain.aws_errors import error_code, is_transient
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from shared.api import ApiError
-from shared.models import MAX_WORKFLOW_INPUT_BYTES, TaskSubmission, canonical_json
-from shared.submission import (
+from task_domain.errors import ApiError
+from task_domain.models import MAX_WORKFLOW_INPUT_BYTES, TaskSubmission, canonical_json
+from task_domain.submission import (
     check_content_type,
     decode_body,
     parse_json,

@@ -1,4 +1,4 @@
-"""From a task record and a DescribeExecution answer to what GET /tasks shows."""
+"""From a task record and a DescribeExecution answer to what GET /tasks (and ftb) shows."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shared.models import TaskStatus
-from shared.task_status import execution_arn, view_from_execution, view_without_execution
-from shared.task_store import DeadLetterNote, TaskRecord
+from task_domain.models import TaskStatus
+from task_domain.records import DeadLetterNote, TaskRecord
+from task_domain.status import view_from_execution, view_without_execution
 
 ARN = "arn:aws:states:us-east-1:123456789012:execution:task-workflow:task-001"
 STARTED = datetime(2026, 11, 24, 20, 0, 0, tzinfo=UTC)
@@ -17,31 +17,6 @@ STOPPED = datetime(2026, 11, 24, 20, 0, 5, tzinfo=UTC)
 
 def _record(**changes) -> TaskRecord:
     return TaskRecord.new("task-001", "d" * 64, STARTED).model_copy(update=changes)
-
-
-@pytest.mark.parametrize(
-    ("state_machine", "expected"),
-    [
-        (
-            "arn:aws:states:us-east-1:123456789012:stateMachine:task-workflow",
-            "arn:aws:states:us-east-1:123456789012:execution:task-workflow:task-001",
-        ),
-        (
-            "arn:aws-cn:states:cn-north-1:123456789012:stateMachine:wf",
-            "arn:aws-cn:states:cn-north-1:123456789012:execution:wf:task-001",
-        ),
-    ],
-)
-def test_execution_arn_is_derived_from_the_state_machine(state_machine, expected):
-    assert execution_arn(state_machine, "task-001") == expected
-
-
-@pytest.mark.parametrize(
-    "bad", ["", "task-workflow", "arn:aws:states:us-east-1:1:activity:x", "arn:aws:sqs:a:b:c"]
-)
-def test_a_non_state_machine_arn_is_refused(bad):
-    with pytest.raises(ValueError):
-        execution_arn(bad, "task-001")
 
 
 def test_running():
@@ -116,3 +91,31 @@ def test_a_new_record_reserves_the_name_for_90_days():
     assert record.execution_name == "task-001"
     assert record.enqueued is False
     assert record.expires_at - int(STARTED.timestamp()) == 90 * 24 * 3600
+
+
+class _NoExecutions:
+    """A Step Functions client that knows no execution."""
+
+    def describe_execution(self, executionArn: str) -> dict:
+        from botocore.exceptions import ClientError
+
+        error = {"Error": {"Code": "ExecutionDoesNotExist", "Message": executionArn}}
+        raise ClientError(error, "DescribeExecution")  # type: ignore[arg-type]
+
+
+def test_ftb_shows_a_task_dead_lettered_at_intake_as_get_task_does():
+    # Given a task dead-lettered before any execution existed
+    note = DeadLetterNote(
+        source="intake", error="StartExecutionFailed", cause="why", at="2026-11-24T20:00:05.000Z"
+    )
+    record = _record(dead_letter=note)
+    machine = "arn:aws:states:us-east-1:123456789012:stateMachine:task-workflow"
+    # When get-task's view and ftb's task state are both read
+    from ftb.ops.tasks import task_state
+
+    view = view_without_execution(record)
+    state = task_state(_NoExecutions(), machine, record)
+    # Then they agree on status, error, cause and when it stopped (the dead letter's time)
+    assert (state.status, state.error, state.cause) == (view.status, view.error, view.cause)
+    assert state.stop_date == STOPPED
+    assert state.to_json()["stopDate"] == view.stop_date

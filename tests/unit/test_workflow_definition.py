@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from shared.models import (
+from task_domain.models import (
     MAX_WORKFLOW_INPUT_BYTES,
     STEP_FUNCTIONS_DATA_LIMIT_BYTES,
     TASK_ID_MAX_LENGTH,

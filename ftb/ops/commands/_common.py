@@ -6,20 +6,21 @@ import argparse
 import re
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from ftb.ops import target as targets
 from ftb.ops.output import EXIT_FAILED, EXIT_USAGE, CommandError, Output
+from task_domain import models
+from task_domain.aws_errors import error_code
+from task_domain.models import TASK_ID_PATTERN, TASK_ID_RULE, utc_now
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-# taskIds are execution names: 1-80 of A-Z a-z 0-9 _ - (DESIGN.md, the API's contract).
-TASK_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
-TASK_ID_RULE = "1-80 characters of A-Z a-z 0-9 _ -"
+TASK_ID = re.compile(TASK_ID_PATTERN)
 # Bounded fan-out of per-task AWS calls (DescribeExecution...): fast, and far below the
 # Step Functions API's per-account throttles.
 DEFAULT_CONCURRENCY = 8
@@ -63,28 +64,12 @@ def positive_int(text: str) -> int:
     return value
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def since_start(since: timedelta | None, default: timedelta) -> datetime:
     return utc_now() - (since if since is not None else default)
 
 
 def iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def parse_iso(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return None if moment is None else models.iso(moment)
 
 
 def short_time(moment: datetime | None) -> str:
@@ -116,16 +101,6 @@ def bounded_map(
         yield from pool.map(function, listed)
 
 
-def aws_error_code(exc: BaseException) -> str | None:
-    if isinstance(exc, ClientError):
-        return str(exc.response.get("Error", {}).get("Code", "")) or None
-    return None
-
-
-def is_code(exc: BaseException, *codes: str) -> bool:
-    return aws_error_code(exc) in codes
-
-
 def aws_command_error(exc: Exception, target: targets.Target) -> CommandError:
     """An AWS failure in the middle of a command, with what to try next."""
     if isinstance(exc, NoCredentialsError):
@@ -133,7 +108,7 @@ def aws_command_error(exc: Exception, target: targets.Target) -> CommandError:
             "no AWS credentials found", "configure them (`aws configure`) or pass --profile"
         )
     if isinstance(exc, ClientError):
-        code = aws_error_code(exc) or "Error"
+        code = error_code(exc) or "Error"
         message = exc.response.get("Error", {}).get("Message", "")
         if code in {"AccessDenied", "AccessDeniedException"}:
             hint = "use credentials with read access to the stack's resources (--profile)"

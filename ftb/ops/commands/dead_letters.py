@@ -21,7 +21,7 @@ from typing import Any
 
 from rich.markup import escape
 
-from ftb.ops.commands import _tasks
+from ftb.ops import tasks
 from ftb.ops.commands._common import (
     add_common_arguments,
     iso,
@@ -29,9 +29,9 @@ from ftb.ops.commands._common import (
     resolve_target,
     run_guarded,
     short_time,
-    utc_now,
 )
 from ftb.ops.output import EXIT_OK, Output
+from task_domain.models import utc_now
 
 DEFAULT_SINCE = timedelta(days=1)
 
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, output: Output) -> int:
     target = resolve_target(args, output)
     since = utc_now() - (args.since or DEFAULT_SINCE)
-    runs = _tasks.dead_lettered(
+    runs = tasks.dead_lettered(
         target.client("stepfunctions"), target.table(), target.state_machine_arn, since
     )
     if output.json_mode:
@@ -79,7 +79,7 @@ def _run(args: argparse.Namespace, output: Output) -> int:
                 escape(run.task_id),
                 escape(run.source),
                 escape(run.error or ""),
-                escape(_tasks.cause_summary(run.cause, 120)),
+                escape(tasks.cause_summary(run.cause, 120)),
                 short_time(run.failed_at),
                 now,
             ]

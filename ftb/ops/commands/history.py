@@ -20,7 +20,7 @@ from typing import Any
 
 from rich.markup import escape
 
-from ftb.ops.commands import _tasks
+from ftb.ops import tasks
 from ftb.ops.commands._common import (
     add_common_arguments,
     human_seconds,
@@ -29,9 +29,9 @@ from ftb.ops.commands._common import (
     resolve_target,
     run_guarded,
     task_id_arg,
-    utc_now,
 )
 from ftb.ops.output import EXIT_FAILED, EXIT_OK, CommandError, Output, styled_status
+from task_domain.models import utc_now
 
 # The workflow's work state (statemachine/task_workflow.asl.json): its tries are "attempts".
 WORK_STATE = "ProcessTask"
@@ -125,7 +125,7 @@ def _details(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def _data(raw: Any) -> Any:
-    return _tasks.parse_output(raw) if isinstance(raw, str) else raw
+    return tasks.parse_output(raw) if isinstance(raw, str) else raw
 
 
 def analyse(events: list[dict[str, Any]], started: datetime | None = None) -> Analysis:
@@ -256,7 +256,7 @@ def _row_details(row: Row, with_data: bool) -> str:
     if row.backoff_seconds is not None:
         parts.append(f"retry after {human_seconds(row.backoff_seconds)}")
     if row.error or row.cause:
-        cause = _tasks.cause_summary(row.cause, 200)
+        cause = tasks.cause_summary(row.cause, 200)
         parts.append(f"[red]{escape(row.error or '')}[/]" + (f": {escape(cause)}" if cause else ""))
     if with_data and row.input is not None:
         parts.append(f"input: {escape(_short(row.input))}")
@@ -271,23 +271,23 @@ def _count(number: int, singular: str, plural: str | None = None) -> str:
 
 def _run(args: argparse.Namespace, output: Output) -> int:
     target = resolve_target(args, output)
-    record = _tasks.require_record(target.table(), args.task_id)
-    runs = _tasks.run_names(record)
+    record = tasks.require_record(target.table(), args.task_id)
+    runs = record.run_names
     number = args.run or len(runs)
     if number > len(runs):
         raise CommandError(
             f"task {args.task_id} has {len(runs)} run(s), not {number}",
             f"pick --run 1..{len(runs)} (each redrive adds a run)",
         )
-    arn = _tasks.execution_arn(target.state_machine_arn, runs[number - 1])
+    arn = tasks.execution_arn(target.state_machine_arn, runs[number - 1])
     sfn = target.client("stepfunctions")
-    execution = _tasks.describe(sfn, arn)
+    execution = tasks.describe_execution(sfn, arn)
     if execution is None:
-        dead_letter = record.get("deadLetter")
-        if isinstance(dead_letter, dict) and number == len(runs):
+        dead_letter = record.dead_letter
+        if dead_letter is not None and number == len(runs):
             raise CommandError(
                 f"task {args.task_id} never started: it was dead-lettered before an execution "
-                f"existed ({dead_letter.get('error')}: {dead_letter.get('cause')})",
+                f"existed ({dead_letter.error}: {dead_letter.cause})",
                 f"read why with `ftb logs {args.task_id}`; re-run it with "
                 f"`ftb redrive {args.task_id} --payload @payload.json`",
                 EXIT_FAILED,
@@ -350,4 +350,4 @@ def _run(args: argparse.Namespace, output: Output) -> int:
         )
         if number < len(runs):
             output.note(f"a later run exists: `ftb history {args.task_id}` shows the latest")
-    return EXIT_FAILED if status in _tasks.FAILED_EXECUTION_STATUSES else EXIT_OK
+    return EXIT_FAILED if status in tasks.FAILED_EXECUTION_STATUSES else EXIT_OK

@@ -19,19 +19,20 @@ from typing import Any
 
 from rich.markup import escape
 
-from ftb.ops.commands import _tasks
+from ftb.ops import tasks
 from ftb.ops.commands._common import (
     add_common_arguments,
     iso,
     parse_duration,
-    parse_iso,
     resolve_target,
     run_guarded,
     task_id_arg,
-    utc_now,
 )
 from ftb.ops.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandError, Output
 from ftb.ops.target import STATE_MACHINE_LOG_GROUP, Target
+from task_domain import records
+from task_domain.models import parse_iso, utc_now
+from task_domain.records import TaskRecord
 
 # The README's "follow one task" query: keep the two in step.
 TASK_LOGS_QUERY = (
@@ -269,7 +270,7 @@ def render_line(line: LogLine, stack: str) -> str:
         if value is None or value == "":
             continue
         if key == "cause":
-            value = _tasks.cause_summary(str(value), 160)
+            value = tasks.cause_summary(str(value), 160)
         if key == "executionArn":
             key, value = "execution", str(value).rsplit(":", 1)[-1]
         extras.append(f"{key}={value}")
@@ -310,12 +311,12 @@ def _run_query(args: argparse.Namespace, target: Target, output: Output) -> int:
     return EXIT_OK
 
 
-def _window_end(target: Target, record: dict[str, Any] | None) -> datetime:
+def _window_end(target: Target, record: TaskRecord | None) -> datetime:
     """Insights bills by data scanned: stop a while after the task's latest run ended."""
     if record is None:
         return utc_now()
-    current = _tasks.execution_arn(target.state_machine_arn, _tasks.run_names(record)[-1])
-    execution = _tasks.describe(target.client("stepfunctions"), current)
+    current = tasks.execution_arn(target.state_machine_arn, record.execution_name)
+    execution = tasks.describe_execution(target.client("stepfunctions"), current)
     stopped = execution.get("stopDate") if execution else None
     # The monitor's record of a dead letter follows the end within seconds.
     return min(utc_now(), stopped + LOGS_AFTER_END) if stopped else utc_now()
@@ -333,12 +334,12 @@ def _run(args: argparse.Namespace, output: Output) -> int:
     if args.query:
         return _run_query(args, target, output)
     task_id: str = args.task_id
-    record = _tasks.get_record(target.table(), task_id)
-    names = _tasks.run_names(record) if record else [task_id]
+    record = records.get(target.table(), task_id)
+    names = record.run_names if record else [task_id]
     if args.since is not None:
         start = utc_now() - args.since
     else:
-        submitted = parse_iso(record.get("submittedAt")) if record else None
+        submitted = parse_iso(record.submitted_at) if record else None
         start = (submitted - timedelta(minutes=1)) if submitted else utc_now() - DEFAULT_TASK_SINCE
     logs = target.client("logs")
     if target.kind == "aws":

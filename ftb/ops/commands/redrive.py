@@ -26,8 +26,6 @@ be read back: pass it with `--payload` (checked against the record's payload dig
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -36,60 +34,28 @@ from typing import Any
 from botocore.exceptions import ClientError
 from rich.markup import escape
 
-from ftb.ops.commands import _tasks
+from ftb.ops import tasks
 from ftb.ops.commands._common import (
     add_common_arguments,
     bounded_map,
-    is_code,
-    iso,
     parse_duration,
     resolve_target,
     run_guarded,
     task_id_arg,
-    utc_now,
 )
 from ftb.ops.commands.submit import parse_payload
 from ftb.ops.output import EXIT_FAILED, EXIT_OK, CommandError, Output, styled_status
 from ftb.ops.target import Target
+from task_domain import records
+from task_domain.aws_errors import is_code
+from task_domain.models import WorkflowInput, payload_digest, utc_now
+from task_domain.naming import derived_name
+from task_domain.records import TaskRecord
+from task_domain.status import ACTIVE_EXECUTION_STATUSES, FAILED_EXECUTION_STATUSES
 
-MAX_EXECUTION_NAME = 80
 DEFAULT_SINCE = timedelta(days=1)
 WAIT_TIMEOUT_SECONDS = 300
-# Records live as long as their execution names stay reserved (90 days after the execution
-# ends, handlers/shared/models.py TASK_RECORD_TTL_DAYS); a day more covers the run itself.
-# tests/unit/test_ftb_handler_parity.py ties the two together.
-RECORD_TTL = timedelta(days=91)
-# A reservation's digest: not a SHA-256 hex digest, so no payload ever matches it (409).
-RESERVED_DIGEST = "reserved-execution-name"
 _CONCURRENCY = 4
-
-
-def derived_name(task_id: str, redrive: int, *, hashed: bool = False) -> str:
-    """The execution name of the `redrive`-th redrive (1-based) of a task."""
-    suffix = f"-r{redrive}"
-    plain = f"{task_id}{suffix}"
-    if not hashed and len(plain) <= MAX_EXECUTION_NAME:
-        return plain
-    digest = hashlib.sha256(task_id.encode("utf-8")).hexdigest()[:8]
-    keep = MAX_EXECUTION_NAME - len(suffix) - len(digest) - 1
-    return f"{task_id[:keep]}-{digest}{suffix}"
-
-
-# These two copy handlers/shared/models.py (payload_digest, WorkflowInput.to_json): the
-# handlers' code root is imported as `shared.*`, which ftb cannot import under that name.
-# tests/unit/test_ftb_handler_parity.py keeps each copy equal to the original.
-def _canonical_json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
-
-
-def payload_digest(payload: Any) -> str:
-    """SHA-256 of the canonical payload (the same bytes as handlers/shared/models.py)."""
-    return hashlib.sha256(_canonical_json(payload).encode("utf-8")).hexdigest()
-
-
-def workflow_input_json(task_id: str, payload: Any) -> str:
-    """The execution input submit-task queues for a task (WorkflowInput.to_json())."""
-    return _canonical_json({"payload": payload, "taskId": task_id})
 
 
 @dataclass
@@ -167,23 +133,23 @@ class Redriver:
     # -- the steps ---------------------------------------------------------------------------
 
     def redrive(self, task_id: str) -> Result:
-        record = _tasks.get_record(self.table, task_id)
-        if record is None or record.get("reservedFor"):
+        record = records.get_task(self.table, task_id)
+        if record is None:
             return Result(task_id, "refused", "unknown task (no record in the tasks table)")
-        names = _tasks.run_names(record)
+        names = record.run_names
         current = names[-1]
-        execution = _tasks.describe(self.sfn, self._arn(current))
+        execution = tasks.describe_execution(self.sfn, self._arn(current))
         if execution is None:
             return self._without_execution(task_id, record, names)
         status = str(execution.get("status"))
-        if status in {"RUNNING", "PENDING_REDRIVE"}:
+        if status in ACTIVE_EXECUTION_STATUSES:
             return Result(task_id, "refused", f"still running (run {len(names)}: {current})")
         if status == "SUCCEEDED":
             return Result(task_id, "refused", f"succeeded (run {len(names)}): nothing to redrive")
-        if status not in _tasks.FAILED_EXECUTION_STATUSES:
+        if status not in FAILED_EXECUTION_STATUSES:
             return Result(task_id, "refused", f"its execution is {status}")
         raw_input = execution.get("input")
-        if _tasks.task_id_of_input(raw_input) != task_id:
+        if tasks.task_id_of_input(raw_input) != task_id:
             return Result(
                 task_id, "failed", f"execution {current}'s input is not this task's; not redriven"
             )
@@ -201,18 +167,17 @@ class Redriver:
             )
         return self._start(task_id, new_name, str(raw_input), len(names) + 1, "redriven")
 
-    def _without_execution(self, task_id: str, record: dict[str, Any], names: list[str]) -> Result:
+    def _without_execution(self, task_id: str, record: TaskRecord, names: list[str]) -> Result:
         current = names[-1]
         if len(names) > 1:
             # An earlier redrive moved the record but never started the run: finish it.
-            previous = _tasks.describe(self.sfn, self._arn(names[-2]))
-            if previous is None or _tasks.task_id_of_input(previous.get("input")) != task_id:
+            previous = tasks.describe_execution(self.sfn, self._arn(names[-2]))
+            if previous is None or tasks.task_id_of_input(previous.get("input")) != task_id:
                 return Result(task_id, "failed", f"run {names[-2]} has no readable input")
             if self.dry_run:
                 return Result(task_id, "planned", "resume the unstarted run", len(names), current)
             return self._start(task_id, current, str(previous["input"]), len(names), "resumed")
-        dead_letter = record.get("deadLetter")
-        if not isinstance(dead_letter, dict):
+        if record.dead_letter is None:
             return Result(task_id, "refused", "still queued: it has not started yet")
         if self.payload is None:
             return Result(
@@ -221,83 +186,41 @@ class Redriver:
                 "dead-lettered at intake (never started) and its payload is not stored: "
                 "pass it with --payload",
             )
-        if payload_digest(self.payload) != record.get("payloadDigest"):
+        if payload_digest(self.payload) != record.payload_digest:
             return Result(
                 task_id, "refused", "--payload is not the payload this task was submitted with"
             )
-        body = workflow_input_json(task_id, self.payload)
+        body = WorkflowInput(task_id=task_id, payload=self.payload).to_json()
         if self.dry_run:
             return Result(task_id, "planned", "start the never-started run", 1, current)
-        self.table.update_item(
-            Key={"taskId": task_id},
-            UpdateExpression="REMOVE deadLetter",
-            ConditionExpression="executionName = :current",
-            ExpressionAttributeValues={":current": current},
-        )
+        records.clear_dead_letter(self.table, task_id, current)
         return self._start(task_id, current, body, 1, "redriven")
 
     def _arn(self, name: str) -> str:
-        return _tasks.execution_arn(self.state_machine_arn, name)
+        return tasks.execution_arn(self.state_machine_arn, name)
 
     def _free_name(self, task_id: str, redrive: int) -> str | None:
         """The derived name, or its hashed form when something else already holds it."""
         for hashed in (False, True):
             name = derived_name(task_id, redrive, hashed=hashed)
-            holder = _tasks.get_record(self.table, name)
-            taken_by_task = holder is not None and holder.get("reservedFor") != task_id
-            if not taken_by_task and _tasks.describe(self.sfn, self._arn(name)) is None:
+            holder = records.get(self.table, name)
+            taken_by_task = holder is not None and holder.reserved_for != task_id
+            if not taken_by_task and tasks.describe_execution(self.sfn, self._arn(name)) is None:
                 return name
         return None
 
     def _reserve(self, task_id: str, name: str) -> None:
-        now = utc_now()
         try:
-            self.table.put_item(
-                Item={
-                    "taskId": name,
-                    "reservedFor": task_id,
-                    "payloadDigest": RESERVED_DIGEST,
-                    "status": "RESERVED",
-                    "submittedAt": iso(now),
-                    "executionName": name,
-                    "enqueued": True,
-                    "expiresAt": int((now + RECORD_TTL).timestamp()),
-                },
-                ConditionExpression="attribute_not_exists(taskId) OR reservedFor = :task",
-                ExpressionAttributeValues={":task": task_id},
-            )
-        except ClientError as exc:
-            if is_code(exc, "ConditionalCheckFailedException"):
-                raise CommandError(
-                    f"{name} was just taken by a new task while redriving {task_id}",
-                    f"run `ftb redrive {task_id}` again: it picks another name",
-                    EXIT_FAILED,
-                ) from None
-            raise
+            records.reserve_name(self.table, name, task_id)
+        except records.NameTakenError:
+            raise CommandError(
+                f"{name} was just taken by a new task while redriving {task_id}",
+                f"run `ftb redrive {task_id}` again: it picks another name",
+                EXIT_FAILED,
+            ) from None
 
     def _move_to(self, task_id: str, current: str, new_name: str) -> bool:
-        try:
-            self.table.update_item(
-                Key={"taskId": task_id},
-                UpdateExpression=(
-                    "SET executionName = :new, runs = list_append(if_not_exists(runs, :none), "
-                    ":old), redrivenAt = :now, expiresAt = :expires REMOVE deadLetter"
-                ),
-                ConditionExpression="executionName = :current",
-                ExpressionAttributeValues={
-                    ":new": new_name,
-                    ":old": [current],
-                    ":none": [],
-                    ":now": iso(utc_now()),
-                    ":expires": int((utc_now() + RECORD_TTL).timestamp()),
-                    ":current": current,
-                },
-            )
-        except ClientError as exc:
-            if is_code(exc, "ConditionalCheckFailedException"):
-                return False
-            raise
-        return True
+        return records.move_to_run(self.table, task_id, current, new_name)
 
     def _start(self, task_id: str, name: str, raw_input: str, run: int, outcome: str) -> Result:
         arn = self._arn(name)
@@ -315,8 +238,8 @@ class Redriver:
                     run,
                     name,
                 )
-            existing = _tasks.describe(self.sfn, arn) or {}
-            if _tasks.task_id_of_input(existing.get("input")) != task_id:
+            existing = tasks.describe_execution(self.sfn, arn) or {}
+            if tasks.task_id_of_input(existing.get("input")) != task_id:
                 return Result(task_id, "failed", f"execution {name} belongs to another task")
         return Result(task_id, outcome, "", run, name, arn)
 
@@ -330,13 +253,13 @@ class Redriver:
         with output.err.status(f"waiting for {len(pending)} run(s) to finish…"):
             while pending and time.monotonic() < deadline:
                 for arn, result in list(pending.items()):
-                    execution = _tasks.describe(self.sfn, arn) or {}
+                    execution = tasks.describe_execution(self.sfn, arn) or {}
                     status = str(execution.get("status", "RUNNING"))
-                    if status not in {"RUNNING", "PENDING_REDRIVE"}:
+                    if status not in ACTIVE_EXECUTION_STATUSES:
                         result.final_status = status
                         if status != "SUCCEEDED":
                             error = execution.get("error") or status
-                            cause = _tasks.cause_summary(execution.get("cause"), 100)
+                            cause = tasks.cause_summary(execution.get("cause"), 100)
                             result.reason = f"run {result.run} {status}: {error}" + (
                                 f": {cause}" if cause else ""
                             )
@@ -349,7 +272,7 @@ class Redriver:
 
 def candidates(target: Target, since: timedelta) -> list[str]:
     """The tasks whose current run failed within `since` (failed executions + intake)."""
-    runs = _tasks.dead_lettered(
+    runs = tasks.dead_lettered(
         target.client("stepfunctions"), target.table(), target.state_machine_arn, utc_now() - since
     )
     return list(dict.fromkeys(run.task_id for run in runs if run.current_run == run.execution_name))

@@ -25,12 +25,12 @@ from rich.markup import escape
 from ftb.ops import target as targets
 from ftb.ops.commands._common import (
     add_common_arguments,
-    aws_error_code,
     resolve_target,
     run_guarded,
 )
 from ftb.ops.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandError, Output
 from infra import names
+from task_domain.aws_errors import error_code
 
 # Lambda's rule for variable names (API_Environment: [a-zA-Z]([a-zA-Z0-9_])+).
 _VARIABLE_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]+$")
@@ -204,7 +204,7 @@ def _configuration(lambda_client: Any, function: str, target: targets.Target) ->
     try:
         return dict(lambda_client.get_function_configuration(FunctionName=function))
     except ClientError as exc:
-        if aws_error_code(exc) != "ResourceNotFoundException":
+        if error_code(exc) != "ResourceNotFoundException":
             raise
     raise CommandError(
         f"{target.description} has no function {function}",
@@ -230,7 +230,7 @@ def _update(
     try:
         lambda_client.update_function_configuration(**request)
     except ClientError as exc:
-        code = aws_error_code(exc)
+        code = error_code(exc)
         message = exc.response.get("Error", {}).get("Message", "")
         if code == "PreconditionFailedException":
             raise CommandError(

@@ -13,13 +13,12 @@ from typing import Any
 
 from rich.markup import escape
 
-from ftb.ops.commands import _http, _tasks
+from ftb.ops import task_api, tasks
 from ftb.ops.commands._common import (
     DEFAULT_CONCURRENCY,
     add_common_arguments,
     bounded_map,
     human_seconds,
-    parse_iso,
     positive_int,
     resolve_target,
     run_guarded,
@@ -27,6 +26,8 @@ from ftb.ops.commands._common import (
     task_id_arg,
 )
 from ftb.ops.output import EXIT_FAILED, EXIT_OK, CommandError, Output, styled_status
+from task_domain import records
+from task_domain.models import parse_iso
 
 DEFAULT_LIMIT = 50
 
@@ -42,26 +43,26 @@ def register(subparsers: Any) -> None:
     add_common_arguments(status)
     status.set_defaults(func=run_status)
 
-    tasks = subparsers.add_parser(
+    listing = subparsers.add_parser(
         "tasks",
         help="list tasks and their status, newest first",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    tasks.add_argument(
+    listing.add_argument(
         "--status",
         type=str.upper,
-        choices=_tasks.CLIENT_STATUSES,
+        choices=tasks.CLIENT_STATUSES,
         help="only tasks in this status",
     )
-    tasks.add_argument(
+    listing.add_argument(
         "--limit",
         type=positive_int,
         default=DEFAULT_LIMIT,
         help=f"at most this many tasks ({DEFAULT_LIMIT})",
     )
-    add_common_arguments(tasks)
-    tasks.set_defaults(func=run_tasks)
+    add_common_arguments(listing)
+    listing.set_defaults(func=run_tasks)
 
 
 # --- ftb status ------------------------------------------------------------------------------
@@ -71,14 +72,14 @@ def run_status(args: argparse.Namespace) -> int:
     return run_guarded(args, _status)
 
 
-def _fetch(endpoint: str, task_id: str) -> tuple[str, _http.HttpAnswer]:
-    return task_id, _http.request("GET", _http.task_url(endpoint, task_id))
+def _fetch(endpoint: str, task_id: str) -> tuple[str, task_api.HttpAnswer]:
+    return task_id, task_api.request("GET", task_api.task_url(endpoint, task_id))
 
 
 def _details(view: dict[str, Any]) -> str:
     if view.get("status") == "FAILED":
         error = view.get("error") or ""
-        cause = _tasks.cause_summary(view.get("cause"))
+        cause = tasks.cause_summary(view.get("cause"))
         return f"{error}: {cause}" if cause else str(error)
     if view.get("status") == "SUCCEEDED" and isinstance(view.get("result"), dict):
         result = view["result"]
@@ -164,20 +165,20 @@ def run_tasks(args: argparse.Namespace) -> int:
 
 def list_tasks(
     target: Any, status: str | None, limit: int, concurrency: int = DEFAULT_CONCURRENCY
-) -> tuple[list[_tasks.TaskState], int]:
+) -> tuple[list[tasks.TaskState], int]:
     """(the tasks, how many records were looked at), newest submission first."""
-    records = _tasks.scan_records(target.table())
-    records.sort(key=lambda record: str(record.get("submittedAt") or ""), reverse=True)
+    found_records = records.scan_tasks(target.table())
+    found_records.sort(key=lambda record: record.submitted_at, reverse=True)
     sfn = target.client("stepfunctions")
     state_machine_arn = target.state_machine_arn
-    found: list[_tasks.TaskState] = []
+    found: list[tasks.TaskState] = []
     looked_at = 0
     chunk = max(concurrency * 4, limit if status is None else 0)
-    for start in range(0, len(records), chunk):
-        batch = records[start : start + chunk]
+    for start in range(0, len(found_records), chunk):
+        batch = found_records[start : start + chunk]
         looked_at += len(batch)
         states = bounded_map(
-            lambda record: _tasks.task_state(sfn, state_machine_arn, record), batch, concurrency
+            lambda record: tasks.task_state(sfn, state_machine_arn, record), batch, concurrency
         )
         found.extend(state for state in states if status is None or state.status == status)
         if len(found) >= limit:

@@ -30,7 +30,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from ftb.ops.commands import _http
+from ftb.ops import task_api
 from ftb.ops.commands._common import (
     add_common_arguments,
     positive_int,
@@ -237,7 +237,7 @@ def plan(args: argparse.Namespace) -> list[Submission]:
     return [Submission(1, args.task_id, {"taskId": args.task_id, "payload": body_payload})]
 
 
-def classify(submission: Submission, answer: _http.HttpAnswer) -> Outcome:
+def classify(submission: Submission, answer: task_api.HttpAnswer) -> Outcome:
     if answer.status == 202:
         return Outcome(submission.index, submission.task_id, "accepted", 202)
     if answer.status == 200:
@@ -253,7 +253,7 @@ def submit_one(endpoint: str, bucket: TokenBucket | None, submission: Submission
         return Outcome(submission.index, submission.task_id, "rejected", 0, submission.local_error)
     if bucket is not None:
         bucket.acquire()
-    answer = _http.request("POST", endpoint, submission.body)
+    answer = task_api.request("POST", endpoint, submission.body)
     return classify(submission, answer)
 
 

@@ -17,15 +17,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from shared.api import ApiError, FieldError, invalid_request
-from shared.models import (
+from task_domain.errors import ApiError, FieldError, invalid_request
+from task_domain.models import (
     MAX_PAYLOAD_DEPTH,
     MAX_WORKFLOW_INPUT_BYTES,
-    TASK_ID_MAX_LENGTH,
+    TASK_ID_RULE,
     TaskSubmission,
 )
 
-TASK_ID_RULE = f"1-{TASK_ID_MAX_LENGTH} characters of A-Z a-z 0-9 _ -"
 _TASK_ID_ERROR_TYPES = {"string_pattern_mismatch", "string_too_long", "string_too_short"}
 _ACCEPTED_CHARSETS = {"utf-8", "utf8"}
 # SQS message bodies may hold only #x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF;

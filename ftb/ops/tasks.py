@@ -1,74 +1,50 @@
-"""Task records and their executions, read the way GET /tasks reads them.
+"""Tasks as an operator sees them: records and executions, read through the task domain.
 
 A record's `executionName` is its latest run; `runs` (written by `ftb redrive`) holds the
 names of the earlier ones, oldest first. Run 1 is the first execution (named after the
-taskId), run N the (N-1)th redrive. The status rules are get-task's
-(handlers/shared/task_status.py): no execution yet is QUEUED, unless the monitor recorded
-a dead letter for it (then FAILED).
+taskId), run N the (N-1)th redrive. The status of the current run is get-task's own mapping
+(`task_domain.status`): no execution yet is QUEUED, unless the monitor recorded a dead
+letter for it (then FAILED, stopped when it was dead-lettered).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from ftb.ops.commands._common import is_code, iso
-from ftb.ops.commands._common import parse_iso as _parse_iso
+from ftb.ops.commands._common import iso
 from ftb.ops.output import EXIT_FAILED, CommandError
+from task_domain import records
+from task_domain.models import TaskStatus, parse_iso
+from task_domain.naming import execution_arn as _execution_arn
+from task_domain.naming import execution_name_of
+from task_domain.records import TaskRecord
+from task_domain.status import (
+    FAILED_EXECUTION_STATUSES,
+    default_error,
+    describe_execution,
+    parse_output,
+    view_from_execution,
+    view_without_execution,
+)
 
-# DescribeExecution status -> what clients see (as get-task maps it).
-CLIENT_STATUS = {
-    "RUNNING": "RUNNING",
-    "PENDING_REDRIVE": "RUNNING",
-    "SUCCEEDED": "SUCCEEDED",
-    "FAILED": "FAILED",
-    "TIMED_OUT": "FAILED",
-    "ABORTED": "FAILED",
-}
-FAILED_EXECUTION_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
-_DEFAULT_ERRORS = {
-    "TIMED_OUT": ("States.Timeout", "The execution timed out."),
-    "ABORTED": ("States.Aborted", "The execution was stopped."),
-}
-CLIENT_STATUSES = ("QUEUED", "RUNNING", "SUCCEEDED", "FAILED")
+CLIENT_STATUSES = tuple(status.value for status in TaskStatus)
 
 
 def execution_arn(state_machine_arn: str, execution_name: str) -> str:
-    """arn:P:states:R:A:stateMachine:NAME -> arn:P:states:R:A:execution:NAME:execution_name.
-
-    A copy of handlers/shared/task_status.py's (which raises ValueError, not a CommandError);
-    tests/unit/test_ftb_handler_parity.py keeps the two equal.
-    """
-    parts = state_machine_arn.split(":")
-    if len(parts) != 7 or parts[5] != "stateMachine":
+    """The domain's execution ARN, refused as a command error (a wrong stack output)."""
+    try:
+        return _execution_arn(state_machine_arn, execution_name)
+    except ValueError:
         raise CommandError(
             f"{state_machine_arn!r} is not a state machine ARN",
             "check the stack's StateMachineArn output",
-        )
-    return ":".join([*parts[:5], "execution", parts[6], execution_name])
+        ) from None
 
 
-def execution_name_of(arn: str) -> str:
-    return arn.rsplit(":", 1)[-1]
-
-
-def run_names(record: dict[str, Any]) -> list[str]:
-    """Every execution name of the task, oldest first; the last is the current run."""
-    earlier = [str(name) for name in record.get("runs") or []]
-    return [*earlier, str(record.get("executionName") or record["taskId"])]
-
-
-def get_record(table: Any, task_id: str) -> dict[str, Any] | None:
-    item = table.get_item(Key={"taskId": task_id}, ConsistentRead=True).get("Item")
-    return dict(item) if item else None
-
-
-def require_record(table: Any, task_id: str) -> dict[str, Any]:
-    record = get_record(table, task_id)
+def require_record(table: Any, task_id: str) -> TaskRecord:
+    record = records.get(table, task_id)
     if record is None:
         raise CommandError(
             f"task {task_id} is unknown (no record in the tasks table)",
@@ -76,39 +52,6 @@ def require_record(table: Any, task_id: str) -> dict[str, Any]:
             EXIT_FAILED,
         )
     return record
-
-
-def scan_records(table: Any, *, filter_expression: Any = None) -> list[dict[str, Any]]:
-    """Every task record (a full scan: an operator's listing, not a hot path)."""
-    kwargs: dict[str, Any] = {}
-    if filter_expression is not None:
-        kwargs["FilterExpression"] = filter_expression
-    records: list[dict[str, Any]] = []
-    while True:
-        page = table.scan(**kwargs)
-        records.extend(dict(item) for item in page.get("Items", []))
-        if "LastEvaluatedKey" not in page:
-            return [record for record in records if not record.get("reservedFor")]
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
-def describe(sfn: Any, arn: str) -> dict[str, Any] | None:
-    """DescribeExecution, or None when there is no such execution."""
-    try:
-        return dict(sfn.describe_execution(executionArn=arn))
-    except ClientError as exc:
-        if is_code(exc, "ExecutionDoesNotExist"):
-            return None
-        raise
-
-
-def parse_output(raw: str | None) -> Any:
-    if raw is None:
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw
 
 
 @dataclass
@@ -142,38 +85,31 @@ def _camel(name: str) -> str:
     return head + "".join(part.capitalize() for part in rest)
 
 
-def task_state(sfn: Any, state_machine_arn: str, record: dict[str, Any]) -> TaskState:
-    names = run_names(record)
+def task_state(sfn: Any, state_machine_arn: str, record: TaskRecord) -> TaskState:
+    names = record.run_names
     arn = execution_arn(state_machine_arn, names[-1])
-    dead_letter = record.get("deadLetter") if isinstance(record.get("deadLetter"), dict) else None
+    dead_letter = record.dead_letter.model_dump(exclude_none=True) if record.dead_letter else None
     state = TaskState(
-        task_id=str(record["taskId"]),
-        status="QUEUED",
+        task_id=record.task_id,
+        status=TaskStatus.QUEUED.value,
         run=len(names),
         execution_name=names[-1],
-        submitted_at=record.get("submittedAt"),
+        submitted_at=record.submitted_at,
         dead_letter=dead_letter,
         runs=names,
     )
-    execution = describe(sfn, arn)
+    execution = describe_execution(sfn, arn)
     if execution is None:
-        if dead_letter is not None:
-            state.status = "FAILED"
-            state.error = dead_letter.get("error")
-            state.cause = dead_letter.get("cause")
-        return state
-    raw = str(execution.get("status", "RUNNING"))
-    state.execution_status = raw
-    state.execution_arn = arn
-    state.status = CLIENT_STATUS.get(raw, "RUNNING")
-    state.start_date = execution.get("startDate")
-    state.stop_date = execution.get("stopDate")
-    if state.status == "SUCCEEDED":
-        state.result = parse_output(execution.get("output"))
-    elif state.status == "FAILED":
-        default_error, default_cause = _DEFAULT_ERRORS.get(raw, (raw, ""))
-        state.error = execution.get("error") or default_error
-        state.cause = execution.get("cause") or default_cause
+        view = view_without_execution(record)
+    else:
+        view = view_from_execution(record, arn, execution)
+        state.execution_status = str(execution.get("status", "RUNNING"))
+        state.execution_arn = arn
+    state.status = view.status.value
+    state.error, state.cause, state.result = view.error, view.cause, view.result
+    # Times as datetimes from the execution itself (durations); a dead letter's from the view.
+    state.start_date = execution.get("startDate") if execution else None
+    state.stop_date = execution.get("stopDate") if execution else parse_iso(view.stop_date)
     return state
 
 
@@ -262,7 +198,7 @@ def task_id_of_input(raw: str | None) -> str | None:
 def failure_of(sfn: Any, execution: dict[str, Any]) -> FailedRun:
     """Describe one failed execution: its task, error and cause."""
     arn = execution["executionArn"]
-    described = describe(sfn, arn) or {}
+    described = describe_execution(sfn, arn) or {}
     error, cause = described.get("error"), described.get("cause")
     if error is None and cause is None:
         # Not every endpoint puts them on DescribeExecution: the last event has them.
@@ -272,13 +208,13 @@ def failure_of(sfn: Any, execution: dict[str, Any]) -> FailedRun:
                 if key.endswith("EventDetails") and isinstance(value, dict):
                     error, cause = value.get("error"), value.get("cause")
     raw_status = str(execution.get("status") or described.get("status") or "FAILED")
-    default_error, default_cause = _DEFAULT_ERRORS.get(raw_status, (raw_status, ""))
+    fallback_error, fallback_cause = default_error(raw_status)
     name = str(execution.get("name") or execution_name_of(arn))
     return FailedRun(
         task_id=task_id_of_input(described.get("input")) or name,
         source=_SOURCES.get(raw_status, raw_status.lower()),
-        error=error or default_error,
-        cause=cause or default_cause or None,
+        error=error or fallback_error,
+        cause=cause or fallback_cause or None,
         failed_at=execution.get("stopDate") or described.get("stopDate"),
         execution_name=name,
         execution_arn=arn,
@@ -290,45 +226,25 @@ def intake_dead_letters(table: Any, since: datetime) -> list[FailedRun]:
     from boto3.dynamodb.conditions import Attr
 
     runs = []
-    for record in scan_records(table, filter_expression=Attr("deadLetter").exists()):
-        note = record.get("deadLetter")
-        if not isinstance(note, dict) or note.get("source") != "intake":
+    for record in records.scan_tasks(table, filter_expression=Attr("deadLetter").exists()):
+        note = record.dead_letter
+        if note is None or note.source != "intake":
             continue
-        at = _parse_iso(note.get("at"))
+        at = parse_iso(note.at)
         if at is not None and at < since:
             continue
         runs.append(
             FailedRun(
-                task_id=str(record["taskId"]),
+                task_id=record.task_id,
                 source="intake",
-                error=note.get("error"),
-                cause=note.get("cause"),
+                error=note.error,
+                cause=note.cause,
                 failed_at=at,
-                execution_name=str(record.get("executionName") or record["taskId"]),
-                current_run=str(record.get("executionName") or record["taskId"]),
+                execution_name=record.execution_name,
+                current_run=record.execution_name,
             )
         )
     return runs
-
-
-def batch_records(table: Any, task_ids: list[str]) -> dict[str, dict[str, Any]]:
-    """Records by taskId (consistent reads, in parallel-friendly batches of 100)."""
-    records: dict[str, dict[str, Any]] = {}
-    unique = list(dict.fromkeys(task_ids))
-    client = table.meta.client
-    for first in range(0, len(unique), 100):
-        request: dict[str, Any] = {
-            table.name: {
-                "Keys": [{"taskId": task_id} for task_id in unique[first : first + 100]],
-                "ConsistentRead": True,
-            }
-        }
-        while request:
-            answer = client.batch_get_item(RequestItems=request)
-            for item in answer.get("Responses", {}).get(table.name, []):
-                records[str(item["taskId"])] = dict(item)
-            request = answer.get("UnprocessedKeys") or {}
-    return records
 
 
 def dead_lettered(
@@ -339,11 +255,11 @@ def dead_lettered(
 
     executions = failed_executions(sfn, state_machine_arn, since)
     runs = list(bounded_map(lambda execution: failure_of(sfn, execution), executions, concurrency))
-    records = batch_records(table, [run.task_id for run in runs])
+    found = records.get_many(table, [run.task_id for run in runs])
     for run in runs:
-        record = records.get(run.task_id)
+        record = found.get(run.task_id)
         if record is not None:
-            run.current_run = str(record.get("executionName") or record["taskId"])
+            run.current_run = record.execution_name
     runs.extend(intake_dead_letters(table, since))
     epoch = datetime.min.replace(tzinfo=UTC)
     runs.sort(key=lambda run: run.failed_at or epoch, reverse=True)

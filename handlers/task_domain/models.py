@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 # wildcards, punctuation or control characters).
 TASK_ID_PATTERN = r"^[A-Za-z0-9_-]{1,80}$"
 TASK_ID_MAX_LENGTH = 80
+TASK_ID_RULE = f"1-{TASK_ID_MAX_LENGTH} characters of A-Z a-z 0-9 _ -"
 # Step Functions limits every state's and task's input and output to 256 KiB (UTF-8 bytes),
 # and fails an execution that crosses it with States.DataLimitExceeded, which no Catch can
 # handle. The execution input is not the largest document: ProcessTask's Parameters wrap it
@@ -117,4 +118,16 @@ def utc_now() -> datetime:
 
 
 def iso(moment: datetime) -> str:
+    """ISO-8601 UTC with milliseconds and a Z, as the records and the API write times."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_iso(text: str | None) -> datetime | None:
+    """A time the records or the API wrote (naive means UTC); None when absent or not a time."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -7,66 +7,16 @@ JSON 500. API Gateway never sees an unhandled exception (that would be a bare 50
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from botocore.exceptions import BotoCoreError, ClientError
 
-from shared.aws_errors import error_code, is_transient
-from shared.observability import logger
-
-# Seconds a client should wait before retrying after a 503.
-RETRY_AFTER_SECONDS = 5
-
-
-@dataclass(frozen=True)
-class FieldError:
-    """One problem with the request: which field (dotted path, or "body") and why."""
-
-    field: str
-    message: str
-
-
-class ApiError(Exception):
-    """An answer other than success, raised from anywhere below a route."""
-
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        errors: Sequence[FieldError] = (),
-        *,
-        headers: Mapping[str, str] | None = None,
-        extra: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.errors = list(errors)
-        self.headers = dict(headers or {})
-        self.extra = dict(extra or {})
-
-    def body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"message": self.message, **self.extra}
-        if self.errors:
-            body["errors"] = [asdict(error) for error in self.errors]
-        return body
-
-
-def invalid_request(*errors: FieldError) -> ApiError:
-    return ApiError(HTTPStatus.BAD_REQUEST, "Invalid request", errors)
-
-
-def service_unavailable(message: str, **extra: Any) -> ApiError:
-    return ApiError(
-        HTTPStatus.SERVICE_UNAVAILABLE,
-        message,
-        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-        extra=extra,
-    )
+from lambda_support.observability import logger
+from task_domain.aws_errors import error_code, is_transient
+from task_domain.errors import ApiError, service_unavailable
 
 
 def json_response(

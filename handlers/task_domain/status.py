@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.aws_errors import is_code
-from shared.models import TaskStatus, iso
-from shared.task_store import TaskRecord
+from task_domain.aws_errors import is_code
+from task_domain.models import TaskStatus, iso
+from task_domain.naming import execution_arn
+from task_domain.records import TaskRecord
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions.client import SFNClient
@@ -29,6 +30,10 @@ _STATUS = {
     "TIMED_OUT": TaskStatus.FAILED,
     "ABORTED": TaskStatus.FAILED,
 }
+# The execution statuses of a run that ended without success: a dead letter, redrivable.
+FAILED_EXECUTION_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
+# Still going: neither finished nor redrivable.
+ACTIVE_EXECUTION_STATUSES = ("RUNNING", "PENDING_REDRIVE")
 # Step Functions gives no error for these two; name them the way its events do.
 _DEFAULT_ERRORS = {
     "TIMED_OUT": ("States.Timeout", "The execution timed out."),
@@ -55,19 +60,17 @@ class TaskView(BaseModel):
         return self.model_dump(by_alias=True, exclude_none=True, mode="json")
 
 
-def execution_arn(state_machine_arn: str, execution_name: str) -> str:
-    """arn:P:states:R:A:stateMachine:NAME -> arn:P:states:R:A:execution:NAME:execution_name."""
-    parts = state_machine_arn.split(":")
-    if len(parts) != 7 or parts[5] != "stateMachine":
-        raise ValueError(f"not a state machine ARN: {state_machine_arn}")
-    return ":".join([*parts[:5], "execution", parts[6], execution_name])
-
-
 def _iso(value: Any) -> str | None:
     return iso(value) if isinstance(value, datetime) else None
 
 
-def _output(raw: str | None) -> Any:
+def default_error(raw_status: str) -> tuple[str, str]:
+    """(error, cause) for a failed execution that carries none of its own."""
+    return _DEFAULT_ERRORS.get(raw_status, (raw_status, ""))
+
+
+def parse_output(raw: str | None) -> Any:
+    """An execution's output (or input) as JSON, else the raw text."""
     if raw is None:
         return None
     try:
@@ -88,11 +91,11 @@ def view_from_execution(record: TaskRecord, arn: str, execution: dict[str, Any])
         stop_date=_iso(execution.get("stopDate")),
     )
     if view.status is TaskStatus.SUCCEEDED:
-        view.result = _output(execution.get("output"))
+        view.result = parse_output(execution.get("output"))
     elif view.status is TaskStatus.FAILED:
-        default_error, default_cause = _DEFAULT_ERRORS.get(raw_status, (raw_status, ""))
-        view.error = execution.get("error") or default_error
-        view.cause = execution.get("cause") or default_cause
+        fallback_error, fallback_cause = default_error(raw_status)
+        view.error = execution.get("error") or fallback_error
+        view.cause = execution.get("cause") or fallback_cause
     return view
 
 
@@ -111,12 +114,20 @@ def view_without_execution(record: TaskRecord) -> TaskView:
     )
 
 
-def current_view(record: TaskRecord, sfn: SFNClient, state_machine_arn: str) -> TaskView:
-    arn = execution_arn(state_machine_arn, record.execution_name)
+def describe_execution(sfn: SFNClient, arn: str) -> dict[str, Any] | None:
+    """DescribeExecution, or None when there is no such execution."""
     try:
-        execution = sfn.describe_execution(executionArn=arn)
+        return dict(sfn.describe_execution(executionArn=arn))
     except Exception as exc:
         if is_code(exc, "ExecutionDoesNotExist"):
-            return view_without_execution(record)
+            return None
         raise
-    return view_from_execution(record, arn, dict(execution))
+
+
+def current_view(record: TaskRecord, sfn: SFNClient, state_machine_arn: str) -> TaskView:
+    """What GET /tasks/{taskId} answers: the record's current run, as its execution says."""
+    arn = execution_arn(state_machine_arn, record.execution_name)
+    execution = describe_execution(sfn, arn)
+    if execution is None:
+        return view_without_execution(record)
+    return view_from_execution(record, arn, execution)

@@ -1,1 +1,0 @@
-"""Code shared by every Lambda function: the task contract, settings, errors, observability."""
