@@ -10,7 +10,7 @@ STACK  ?= FaultTolerantBackend
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv run test lint format synth deploy destroy reliability audit clean
+.PHONY: help venv run test test-fast lint format synth deploy destroy reliability audit clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -27,13 +27,17 @@ venv: $(STAMP) ## create .venv with every dependency
 run: $(STAMP) ## run the whole system locally (API on :3000, AWS endpoint on :4566)
 	$(BIN)/ftb local
 
-test: $(STAMP) ## unit, integration, infrastructure and end-to-end tests
+test: $(STAMP) ## every test: unit, integration, infrastructure, ops, end-to-end, reliability
 	$(BIN)/pytest
 
-lint: $(STAMP) ## ruff and mypy
+test-fast: $(STAMP) ## every test that needs no local cloud (under a minute once synthesized)
+	$(BIN)/pytest -m "not cloud"
+
+lint: $(STAMP) ## ruff, mypy and the import contracts (pyproject.toml [tool.importlinter])
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy handlers infra ftb
+	PYTHONPATH=handlers $(BIN)/lint-imports --no-cache
 
 format: $(STAMP) ## apply ruff's formatting and fixes
 	$(BIN)/ruff format .

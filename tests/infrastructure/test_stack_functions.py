@@ -243,11 +243,13 @@ def test_code_asset_is_the_handlers_directory(stack):
     metadata = stack.resources[stack.function_id(names.SUBMIT_TASK)]["Metadata"]
     asset_dir = stack.outdir / metadata["aws:asset:path"]
     staged = {p.relative_to(asset_dir).as_posix() for p in asset_dir.rglob("*") if p.is_file()}
-    # Then every handler string names a module at its root, shared/ sits beside them,
-    # and no bytecode caches are shipped
-    for spec in names.ALL_FUNCTIONS:
-        assert f"{spec.handler.split('.')[0]}.py" in staged
-    assert "shared/models.py" in staged
+    # Then every handler string names a module at its root, the task domain and the Lambda
+    # support package sit beside them, nothing else does, and no bytecode caches are shipped
+    handler_modules = {f"{spec.handler.split('.')[0]}.py" for spec in names.ALL_FUNCTIONS}
+    assert handler_modules <= staged
+    assert {"task_domain/models.py", "lambda_support/settings.py"} <= staged
+    top_level = {path.split("/")[0] for path in staged}
+    assert top_level == handler_modules | {"task_domain", "lambda_support"}
     assert not [p for p in staged if "__pycache__" in p or p.endswith(".pyc")]
     # And every function deploys that one asset
     codes = {
