@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -19,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pyrate_limiter import Duration, Limiter, Rate, StateBucket, TokenBucket
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
@@ -95,27 +95,14 @@ class Summary:
         return len(self.accepted) + len(self.duplicates) + self.rejected
 
 
-class TokenBucket:
-    """At most `rate` acquisitions per second on average, bursts up to `capacity`."""
+def pacer(rate: float) -> Limiter:
+    """At most `rate` requests per second across every worker thread, no bursts.
 
-    def __init__(self, rate: float, capacity: float = 1.0) -> None:
-        self.rate = rate
-        self.capacity = max(1.0, capacity)
-        self.tokens = self.capacity
-        self.updated = time.monotonic()
-        self.lock = threading.Lock()
-
-    def acquire(self) -> None:
-        while True:
-            with self.lock:
-                now = time.monotonic()
-                self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-                self.updated = now
-                if self.tokens >= 1.0:
-                    self.tokens -= 1.0
-                    return
-                wait_seconds = (1.0 - self.tokens) / self.rate
-            time.sleep(wait_seconds)
+    pyrate-limiter's token bucket, one token deep; the rate is expressed per 1,000 s so
+    that fractional and high rates keep their precision (Rate takes whole numbers).
+    """
+    per_kilosecond = Rate(max(1, round(rate * 1000)), Duration.SECOND * 1000, burst=1)
+    return Limiter(StateBucket([per_kilosecond], algorithm=TokenBucket()), buffer_ms=0)
 
 
 def register(subparsers: Any) -> None:
@@ -248,11 +235,11 @@ def classify(submission: Submission, answer: task_api.HttpAnswer) -> Outcome:
     return Outcome(submission.index, submission.task_id, "rejected", answer.status, answer.message)
 
 
-def submit_one(endpoint: str, bucket: TokenBucket | None, submission: Submission) -> Outcome:
+def submit_one(endpoint: str, bucket: Limiter | None, submission: Submission) -> Outcome:
     if submission.local_error is not None:
         return Outcome(submission.index, submission.task_id, "rejected", 0, submission.local_error)
     if bucket is not None:
-        bucket.acquire()
+        bucket.try_acquire("submit")
     answer = task_api.request("POST", endpoint, submission.body)
     return classify(submission, answer)
 
@@ -264,7 +251,7 @@ def _submit_all(
     output: Output,
 ) -> tuple[Summary, bool]:
     summary = Summary()
-    bucket = TokenBucket(args.rate) if args.rate and args.rate > 0 else None
+    bucket = pacer(args.rate) if args.rate and args.rate > 0 else None
     interrupted = False
     progress = Progress(
         TextColumn("[bold]submitting"),
