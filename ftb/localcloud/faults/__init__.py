@@ -11,7 +11,6 @@ from ftb.localcloud.faults.config import (
     FaultConfig,
     FaultConfigError,
     FunctionErrorRule,
-    target_matches,
 )
 from ftb.localcloud.faults.injector import (
     CONTROL_PATH,
@@ -20,6 +19,7 @@ from ftb.localcloud.faults.injector import (
     Faults,
     throttling_response,
 )
+from ftb.localcloud.targets import target_matches
 
 __all__ = [
     "CONTROL_PATH",

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import re
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ftb.localcloud.faults.worker_hooks import CrashPoint
 
@@ -40,43 +40,51 @@ def _seconds(value: Any, what: str) -> float:
     return number
 
 
-def _normalized(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", text.lower())
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+Seconds = Annotated[float, Field(ge=0.0)]
 
 
-def target_matches(target: str, *names: str) -> bool:
-    """`*`, an exact name or logical id, or part of one (case and punctuation ignored), as
-    `--set-env` matches functions."""
-    if target == "*" or target in names:
-        return True
-    wanted = _normalized(target)
-    return bool(wanted) and any(wanted in _normalized(name) for name in names if name)
+class CrashRule(BaseModel):
+    model_config = ConfigDict(frozen=True)
 
-
-@dataclass(frozen=True)
-class CrashRule:
-    function: str
+    function: str = Field(min_length=1)
     point: CrashPoint
 
 
-@dataclass(frozen=True)
-class FunctionErrorRule:
-    function: str
-    probability: float
-    when: str = "after"  # before: instead of running; after: it ran, its answer is lost
+class FunctionErrorRule(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    function: str = Field(min_length=1)
+    probability: Probability
+    when: Literal["before", "after"] = "after"  # before: instead of running; after: it ran
 
 
-@dataclass
-class FaultConfig:
+class FaultConfig(BaseModel):
+    """The faults asked for, each field constrained as `--fault` and the fault file document
+    it (docs/reliability.md). Built from a file (`load`), flags (`apply_flag`) or keywords;
+    a value outside its constraints is a FaultConfigError that says which and why."""
+
+    model_config = ConfigDict(validate_assignment=True, extra="forbid")
+
     seed: str | None = None
-    crashes: list[CrashRule] = field(default_factory=list)
-    function_errors: list[FunctionErrorRule] = field(default_factory=list)
-    start_execution_throttle: float = 0.0
-    start_execution_bucket_scale: float | None = None
-    start_execution_bucket_quota: str = "auto"  # auto (by region) | large | small
-    sqs_delays: dict[str, float] = field(default_factory=dict)  # target -> max seconds
-    visibility_timeouts: dict[str, int] = field(default_factory=dict)  # queue -> seconds
-    mapping_concurrency: dict[str, int] = field(default_factory=dict)  # queue/function -> n
+    crashes: list[CrashRule] = Field(default_factory=list)
+    function_errors: list[FunctionErrorRule] = Field(default_factory=list)
+    start_execution_throttle: Probability = 0.0
+    start_execution_bucket_scale: Annotated[float, Field(gt=0.0, le=1.0)] | None = None
+    start_execution_bucket_quota: Literal["auto", "large", "small"] = "auto"
+    sqs_delays: dict[str, Seconds] = Field(default_factory=dict)  # target -> max seconds
+    # queue -> seconds (SQS: 0..43200)
+    visibility_timeouts: dict[str, Annotated[int, Field(ge=0, le=43200)]] = Field(
+        default_factory=dict
+    )
+    # queue/function -> n (Lambda's MaximumConcurrency is 2..1000)
+    mapping_concurrency: dict[str, Annotated[int, Field(ge=2)]] = Field(default_factory=dict)
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as error:
+            raise FaultConfigError(_describe(error)) from None
 
     @property
     def enabled(self) -> bool:
@@ -145,7 +153,7 @@ class FaultConfig:
         if "start_execution_bucket_quota" in document:
             self.set_bucket_quota(document["start_execution_bucket_quota"])
         for target, seconds in _table(document.get("sqs_delay"), f"{source}: sqs_delay").items():
-            self.sqs_delays[target] = _seconds(seconds, f"sqs_delay {target}")
+            self.sqs_delays = {**self.sqs_delays, target: _seconds(seconds, f"sqs_delay {target}")}
         for queue, seconds in _table(
             document.get("visibility_timeout"), f"{source}: visibility_timeout"
         ).items():
@@ -160,7 +168,10 @@ class FaultConfig:
             raise FaultConfigError("crash: which function? (a name, logical id, part, or *)")
         chance = _probability(probability, f"crash {function} {point}")
         try:
-            self.crashes.append(CrashRule(function, CrashPoint.parse(point, chance)))
+            self.crashes = [
+                *self.crashes,
+                CrashRule(function=function, point=CrashPoint.parse(point, chance)),
+            ]
         except ValueError as error:
             raise FaultConfigError(str(error)) from None
 
@@ -170,7 +181,10 @@ class FaultConfig:
         if when not in ("before", "after"):
             raise FaultConfigError(f"function_error {function}: when must be before or after")
         chance = _probability(probability, f"function_error {function}")
-        self.function_errors.append(FunctionErrorRule(function, chance, str(when)))
+        self.function_errors = [
+            *self.function_errors,
+            FunctionErrorRule(function=function, probability=chance, when=when),
+        ]
 
     def set_bucket_scale(self, value: Any) -> None:
         try:
@@ -184,19 +198,19 @@ class FaultConfig:
     def set_bucket_quota(self, value: Any) -> None:
         if value not in ("auto", "large", "small"):
             raise FaultConfigError("start_execution_bucket_quota must be auto, large or small")
-        self.start_execution_bucket_quota = str(value)
+        self.start_execution_bucket_quota = value
 
     def set_visibility_timeout(self, queue: str, value: Any) -> None:
         seconds = _seconds(value, f"visibility_timeout {queue}")
         if not seconds.is_integer() or seconds > 43200:
             raise FaultConfigError(f"visibility_timeout {queue}: whole seconds, 0..43200")
-        self.visibility_timeouts[queue] = int(seconds)
+        self.visibility_timeouts = {**self.visibility_timeouts, queue: int(seconds)}
 
     def set_mapping_concurrency(self, target: str, value: Any) -> None:
         # Lambda's MaximumConcurrency is 2..1000.
         if not isinstance(value, int | str) or not str(value).isdigit() or int(value) < 2:
             raise FaultConfigError(f"esm_max_concurrency {target}: a whole number >= 2")
-        self.mapping_concurrency[target] = int(value)
+        self.mapping_concurrency = {**self.mapping_concurrency, target: int(value)}
 
     def apply_flag(self, text: str) -> None:
         """One `--fault` flag: NAME[:TARGET[:POINT]]=VALUE (docs/reliability.md)."""
@@ -224,7 +238,7 @@ class FaultConfig:
         elif name == "start-execution-bucket-quota":
             self.set_bucket_quota(value)
         elif name == "sqs-delay":
-            self.sqs_delays[rest or "*"] = _seconds(value, text)
+            self.sqs_delays = {**self.sqs_delays, rest or "*": _seconds(value, text)}
         elif name == "esm-max-concurrency":
             if not rest:
                 raise FaultConfigError(f"{text!r}: expected esm-max-concurrency:QUEUE=N")
@@ -276,6 +290,13 @@ class FaultConfig:
         if self.seed is not None:
             lines.append(f"seed {self.seed}")
         return lines
+
+
+def _describe(error: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(part) for part in found['loc'])}: {found['msg']}"
+        for found in error.errors()
+    )
 
 
 def _items(value: Any, what: str) -> list[dict[str, Any]]:

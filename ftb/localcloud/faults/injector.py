@@ -35,13 +35,14 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from ftb.localcloud.faults.bucket import TokenBucket
-from ftb.localcloud.faults.config import FaultConfig, target_matches
+from ftb.localcloud.faults.config import FaultConfig
 from ftb.localcloud.faults.worker_hooks import (
     CRASHES_VARIABLE,
     EVENTS_VARIABLE,
     SEED_VARIABLE,
 )
 from ftb.localcloud.lambda_runtime import FunctionSpec, InvokeResult, function_error
+from ftb.localcloud.targets import target_matches
 
 START_EXECUTION_TARGET = "AWSStepFunctions.StartExecution"
 CONTROL_PATH = "/_ftb/faults"

@@ -10,7 +10,6 @@ Adding a type is adding one decorated function in the module of its service.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 
 from ftb.localcloud.apigateway.models import RestApi
 from ftb.localcloud.lambda_runtime import FunctionSpec, LambdaRuntime
+from ftb.localcloud.targets import target_matches
 from ftb.localcloud.template import (
     Resolver,
     Resource,
@@ -51,14 +51,7 @@ class EnvOverride:
         return cls(target=target, key=key, value=value)
 
     def matches(self, name: str, logical_id: str) -> bool:
-        if self.target in ("*", name, logical_id):
-            return True
-        wanted = _normalized(self.target)
-        return bool(wanted) and (wanted in _normalized(name) or wanted in _normalized(logical_id))
-
-
-def _normalized(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", text.lower())
+        return target_matches(self.target, name, logical_id)
 
 
 @dataclass(frozen=True)
