@@ -8,8 +8,18 @@ draw is random.
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 
 PERMANENT_FAILURE_SUFFIX = "3"
+
+
+@dataclass(frozen=True)
+class FailureSimulation:
+    """How often an attempt fails transiently (0 never, 1 always), and the seed, if any."""
+
+    rate: float
+    seed: str | None = None
+
 
 _unseeded = random.Random()
 

@@ -5,20 +5,25 @@ from __future__ import annotations
 import pytest
 
 from lambda_support.settings import ProcessingSettings
-from process_task import ProcessTaskEvent, process
 from task_domain.errors import PermanentTaskError, TransientTaskError
-from task_domain.failure_simulation import draw, fails_permanently, fails_transiently
+from task_domain.failure_simulation import (
+    FailureSimulation,
+    draw,
+    fails_permanently,
+    fails_transiently,
+)
 from task_domain.models import payload_digest
+from task_domain.processing import TaskAttempt, process
 
 DRAWS = 20_000
 
 
-def _settings(rate: float, seed: str | None = None) -> ProcessingSettings:
-    return ProcessingSettings(FAILURE_RATE=rate, FAILURE_SEED=seed)
+def _settings(rate: float, seed: str | None = None) -> FailureSimulation:
+    return FailureSimulation(rate, seed)
 
 
-def _task(task_id: str = "task-001", attempt: int = 0) -> ProcessTaskEvent:
-    return ProcessTaskEvent(task_id=task_id, payload={"a": 1}, attempt=attempt)
+def _task(task_id: str = "task-001", attempt: int = 0) -> TaskAttempt:
+    return TaskAttempt(task_id=task_id, payload={"a": 1}, attempt=attempt)
 
 
 @pytest.mark.parametrize("rate", [0.1, 0.3, 0.75])
