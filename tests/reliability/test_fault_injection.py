@@ -143,24 +143,6 @@ def test_the_token_bucket_allows_its_burst_then_its_refill_rate() -> None:
     assert sum(bucket.take() for _ in range(10)) == 3
 
 
-def test_the_token_bucket_paces_a_client_that_waits_for_its_tokens() -> None:
-    # Given a bucket of 2 tokens refilled at 4/s, whose waits move the clock
-    now = [0.0]
-    waits: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        waits.append(seconds)
-        now[0] += seconds
-
-    bucket = TokenBucket(2, 4.0, clock=lambda: now[0], sleep=sleep)
-    # When 5 acquisitions are made one after the other
-    for _ in range(5):
-        bucket.acquire()
-    # Then the burst goes through at once, and each further one waits a quarter of a second
-    assert waits == [0.25, 0.25, 0.25]
-    assert now[0] == 0.75
-
-
 def test_a_delivery_delay_is_bounded_and_counted(tmp_path: Path) -> None:
     # Given delays up to 0.5 s on the dead-letter queue only
     config = FaultConfig(sqs_delays={"dead-letter-queue": 0.5})
