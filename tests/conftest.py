@@ -1,7 +1,8 @@
 """Every test runs offline: fake credentials, a fixed region, no X-Ray, a known namespace.
 
-Tests that start a local cloud (`ftb local` in a subprocess) are marked `cloud`, whatever
-their folder: `make test-fast` runs everything else (`-m "not cloud"`), `make test` all.
+Tests that need a local cloud (`ftb local` in a subprocess: a fixture marked with
+`starts_a_local_cloud`, or a module that starts its own) are marked `cloud`, whatever their
+folder: `make test-fast` runs everything else (`-m "not cloud"`), `make test` all.
 
 The variables are set at import as well as per test: Powertools reads its POWERTOOLS_*
 variables when the handlers are imported (at collection, before any fixture runs), and fake
@@ -13,6 +14,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
+import botocore.loaders
+import botocore.session
 import pytest
 
 from lambda_support import aws
@@ -30,10 +33,14 @@ OFFLINE_ENV = {
     "POWERTOOLS_METRICS_NAMESPACE": "FaultTolerantBackend",
     "POWERTOOLS_SERVICE_NAME": "fault-tolerant-backend-tests",
 }
-# The fixtures that start a local cloud (tests/e2e, tests/ops, tests/reliability conftests).
-CLOUD_FIXTURES = frozenset({"cloud", "extra_cloud", "ops_cloud", "on_ops_cloud", "api_cloud"})
 # Variables that could lead a client to real credentials.
 _CREDENTIAL_SOURCES = ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
+
+# botocore parses its service models (JSON) anew for every session, and the tests make one
+# per moto mock and per handler call: one shared loader (what a long-lived process has)
+# takes that out of every test. The data path is botocore's own; nothing else changes.
+_SHARED_LOADER = botocore.loaders.create_loader()
+botocore.session.create_loader = lambda search_paths_string=None: _SHARED_LOADER  # type: ignore[assignment]
 
 os.environ.update(OFFLINE_ENV)
 for _name in _CREDENTIAL_SOURCES:
@@ -53,11 +60,21 @@ def offline_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     aws.reset()
 
 
+def _needs_a_local_cloud(item: pytest.Item) -> bool:
+    """A fixture it uses (directly or not) starts one, or its module starts its own."""
+    module = getattr(item, "module", None)
+    if module is not None and any(value is LocalCloudProcess for value in vars(module).values()):
+        return True
+    info = getattr(item, "_fixtureinfo", None)
+    definitions = info.name2fixturedefs.values() if info is not None else ()
+    return any(
+        getattr(definition.func, "starts_a_local_cloud", False)
+        for chain in definitions
+        for definition in chain
+    )
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        module = getattr(item, "module", None)
-        starts_its_own = module is not None and any(
-            value is LocalCloudProcess for value in vars(module).values()
-        )
-        if starts_its_own or CLOUD_FIXTURES & set(getattr(item, "fixturenames", ())):
+        if _needs_a_local_cloud(item):
             item.add_marker(pytest.mark.cloud)

@@ -16,7 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.local_cloud import EXTRA_APP, EXTRA_FAILURE_RATE, FAILURE_SEED, LocalCloudProcess
+from tests.support.local_cloud import (
+    EXTRA_APP,
+    EXTRA_FAILURE_RATE,
+    FAILURE_SEED,
+    LocalCloudProcess,
+    starts_a_local_cloud,
+)
 
 _RUNNING: list[LocalCloudProcess] = []
 
@@ -32,6 +38,7 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
 
 
 @pytest.fixture(scope="session")
+@starts_a_local_cloud
 def _clouds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, LocalCloudProcess]]:
     work_dir = tmp_path_factory.mktemp("local-clouds")
     clouds = {

@@ -23,7 +23,7 @@ import pytest
 from moto import mock_aws
 
 from ftb import cli
-from tests.support.local_cloud import LocalCloudProcess
+from tests.support.local_cloud import LocalCloudProcess, starts_a_local_cloud
 from tests.support.ops import (
     CLOUD_FAILURE_RATE,
     CLOUD_FAILURE_SEED,
@@ -93,7 +93,9 @@ def fake_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAp
     state_file = tmp_path / "local.json"
     api = FakeApi(url=url, state_file=state_file)
     server.RequestHandlerClass = fake_api_handler(api)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     state_file.write_text(
         json.dumps(
@@ -116,6 +118,7 @@ def fake_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAp
 
 
 @pytest.fixture(scope="session")
+@starts_a_local_cloud
 def ops_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The real app on free ports, its process-task failing half the time (seeded).
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.local_cloud import LocalCloudProcess
+from tests.support.local_cloud import LocalCloudProcess, starts_a_local_cloud
 
 _RUNNING: list[LocalCloudProcess] = []
 
@@ -30,6 +30,7 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
 
 
 @pytest.fixture(scope="session")
+@starts_a_local_cloud
 def api_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloudProcess]:
     work_dir = tmp_path_factory.mktemp("api-cloud")
     cloud = LocalCloudProcess(

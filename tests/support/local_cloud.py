@@ -30,6 +30,14 @@ EXTRA_FAILURE_RATE = 0.5
 READY_TIMEOUT_SECONDS = 240.0  # a cold synth runs node; cached start-up takes seconds
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def starts_a_local_cloud(fixture_function: F) -> F:
+    """Mark a fixture that starts a local cloud: every test that needs it is marked `cloud`
+    (tests/conftest.py), so `make test-fast` leaves it out."""
+    fixture_function.starts_a_local_cloud = True  # type: ignore[attr-defined]
+    return fixture_function
 
 
 @dataclass

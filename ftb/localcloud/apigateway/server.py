@@ -61,7 +61,7 @@ class ApiServer:
     def start(self) -> None:
         self._thread = threading.Thread(
             target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.2},
+            kwargs={"poll_interval": 0.05},  # shutdown() waits for the next poll
             name="api",
             daemon=True,
         )

@@ -35,6 +35,8 @@ _ENDPOINTS_STARTED: list[AwsEndpoint] = []
 # put back when the last one stops: in-process users (tests) must not inherit the engine.
 _PROCESS_STATE_BEFORE: dict[str, Any] = {}
 
+SHUTDOWN_POLL_SECONDS = 0.05
+
 
 def enable_step_functions_execution() -> None:
     """Make moto's Step Functions run state machines (its parser backend), process-wide."""
@@ -135,8 +137,12 @@ class AwsEndpoint:
         _ENDPOINTS_STARTED.append(self)
         if self.runtime is not None:
             self.runtime.endpoint_url = self.url
+        # shutdown() waits for the serving loop's next poll: a short one keeps stops quick.
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"aws-endpoint-{self.port}", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": SHUTDOWN_POLL_SECONDS},
+            name=f"aws-endpoint-{self.port}",
+            daemon=True,
         )
         self._thread.start()
 
