@@ -13,10 +13,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ftb.ops.commands._common import iso
 from ftb.ops.output import EXIT_FAILED, CommandError
 from task_domain import records
-from task_domain.models import TaskStatus, parse_iso
+from task_domain.models import TaskStatus, iso, parse_iso
 from task_domain.naming import execution_arn as _execution_arn
 from task_domain.naming import execution_name_of
 from task_domain.records import TaskRecord
@@ -75,8 +74,8 @@ class TaskState:
 
     def to_json(self) -> dict[str, Any]:
         body = asdict(self)
-        body["start_date"] = iso(self.start_date)
-        body["stop_date"] = iso(self.stop_date)
+        body["start_date"] = iso(self.start_date) if self.start_date else None
+        body["stop_date"] = iso(self.stop_date) if self.stop_date else None
         return {_camel(key): value for key, value in body.items() if value not in (None, [])}
 
 
@@ -148,7 +147,7 @@ class FailedRun:
             "source": self.source,
             "error": self.error,
             "cause": self.cause,
-            "failedAt": iso(self.failed_at),
+            "failedAt": iso(self.failed_at) if self.failed_at else None,
             "executionName": self.execution_name,
             "executionArn": self.execution_arn,
             "redriven": self.redriven,

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from task_domain import records
 from task_domain.models import payload_digest
 from task_domain.naming import derived_name
 from task_domain.records import RESERVED_DIGEST
@@ -224,17 +225,16 @@ def test_a_concurrent_redrive_loses_the_conditional_update(deployed_stack: Deplo
     import argparse
 
     from ftb.ops import target as targets
-    from ftb.ops.commands.redrive import Redriver
 
     _seed(deployed_stack, "race-1", {"n": 1})
     _stop(deployed_stack, "race-1")
     target = targets.resolve(
         argparse.Namespace(stack=deployed_stack.name, region=REGION, profile=None, state_file=None)
     )
-    redriver = Redriver(target, dry_run=False)
-    assert redriver._move_to("race-1", "race-1", "race-1-r1")  # the other redrive wins
+    table = target.table()
+    assert records.move_to_run(table, "race-1", "race-1", "race-1-r1")  # the other redrive wins
     # When the stale redriver tries to move the record from the same run
-    moved = redriver._move_to("race-1", "race-1", "race-1-r1")
+    moved = records.move_to_run(table, "race-1", "race-1", "race-1-r1")
     # Then its conditional update fails: one redrive only
     assert moved is False
 

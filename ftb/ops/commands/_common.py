@@ -15,7 +15,7 @@ from ftb.ops import target as targets
 from ftb.ops.output import EXIT_FAILED, EXIT_USAGE, CommandError, Output
 from task_domain import models
 from task_domain.aws_errors import error_code
-from task_domain.models import TASK_ID_PATTERN, TASK_ID_RULE, utc_now
+from task_domain.models import TASK_ID_PATTERN, TASK_ID_RULE
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -62,10 +62,6 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} must be 1 or more")
     return value
-
-
-def since_start(since: timedelta | None, default: timedelta) -> datetime:
-    return utc_now() - (since if since is not None else default)
 
 
 def iso(moment: datetime | None) -> str | None:

@@ -159,7 +159,7 @@ class Redriver:
         if self.dry_run:
             return Result(task_id, "planned", f"{current} {status}", len(names) + 1, new_name)
         self._reserve(task_id, new_name)
-        if not self._move_to(task_id, current, new_name):
+        if not records.move_to_run(self.table, task_id, current, new_name):
             return Result(
                 task_id,
                 "refused",
@@ -218,9 +218,6 @@ class Redriver:
                 f"run `ftb redrive {task_id}` again: it picks another name",
                 EXIT_FAILED,
             ) from None
-
-    def _move_to(self, task_id: str, current: str, new_name: str) -> bool:
-        return records.move_to_run(self.table, task_id, current, new_name)
 
     def _start(self, task_id: str, name: str, raw_input: str, run: int, outcome: str) -> Result:
         arn = self._arn(name)
