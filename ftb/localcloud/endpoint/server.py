@@ -17,19 +17,18 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
-import re
 import sys
 import threading
 from collections.abc import Iterable
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
-from werkzeug.wrappers import Request
+from werkzeug.wrappers import Response
 
+from ftb.localcloud.endpoint.calls import AwsCall, ServiceHandler, identify
 from ftb.localcloud.lambda_runtime import LambdaRuntime
 from ftb.localcloud.lambda_runtime.control_api import LambdaControlApi
 
-_CREDENTIAL_SERVICE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/(?P<service>[^/]+)/")
 _ENDPOINTS_STARTED: list[AwsEndpoint] = []
 # What the first endpoint of the process changed there (moto's Step Functions section, MOTO_PORT),
 # put back when the last one stops: in-process users (tests) must not inherit the engine.
@@ -94,7 +93,14 @@ class AwsEndpoint:
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self._moto: Any = None
-        self._lambda_api = LambdaControlApi(runtime) if runtime is not None else None
+        # Per service (signing name), the handlers that answer before moto, in order.
+        self._handlers: dict[str, list[ServiceHandler]] = {}
+        if runtime is not None:
+            self.register("lambda", _FunctionApi(LambdaControlApi(runtime)))
+
+    def register(self, service: str, handler: ServiceHandler) -> None:
+        """Answer some of `service`'s operations before moto (earlier registrations first)."""
+        self._handlers.setdefault(service, []).append(handler)
 
     @property
     def url(self) -> str:
@@ -163,23 +169,25 @@ class AwsEndpoint:
     # -- WSGI -----------------------------------------------------------------------------
 
     def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "")
         if self.faults is not None:
             injected = self.faults.intercept(environ)
             if injected is not None:
                 return injected(environ, start_response)  # type: ignore[no-any-return]
-        if (
-            self._lambda_api is not None
-            and path.startswith("/2015-03-31/functions")
-            and (_signed_for(environ) in (None, "lambda"))
-        ):
-            response = self._lambda_api.handle(Request(environ))
+        call = identify(environ)
+        for handler in self._handlers.get(call.service or "", ()):
+            response = handler.handle(call)
             if response is not None:
                 return response(environ, start_response)  # type: ignore[no-any-return]
         return self._moto(environ, start_response)  # type: ignore[no-any-return]
 
 
-def _signed_for(environ: dict[str, Any]) -> str | None:
-    """The service a SigV4-signed request was signed for (None when unsigned)."""
-    match = _CREDENTIAL_SERVICE.search(environ.get("HTTP_AUTHORIZATION", ""))
-    return match["service"] if match else None
+class _FunctionApi:
+    """The runtime's function API (Invoke, GetFunction, ...) as a service handler."""
+
+    def __init__(self, api: LambdaControlApi) -> None:
+        self.api = api
+
+    def handle(self, call: AwsCall) -> Response | None:
+        if not call.request.path.startswith("/2015-03-31/functions"):
+            return None
+        return self.api.handle(call.request)
