@@ -34,6 +34,7 @@ from ftb.localcloud.endpoint import AwsEndpoint, display_host
 from ftb.localcloud.event_sources import SqsPoller, start_pollers
 from ftb.localcloud.faults import FaultConfig, Faults
 from ftb.localcloud.lambda_runtime import LambdaRuntime
+from ftb.localcloud.logs_insights import LogsInsightsApi
 from ftb.localcloud.provision import (
     EnvOverride,
     LocalStack,
@@ -206,6 +207,8 @@ class LocalCloud:
             faults=self.faults,
         )
         self.endpoint = AwsEndpoint(self.runtime, options.host, endpoint_port, faults=self.faults)
+        # Logs Insights runs here, over moto's log events (moto's own ignores most queries).
+        self.endpoint.register("logs", LogsInsightsApi())
         self.endpoint.start()
         clients = Clients(self.endpoint.url, options.region)
         context = StackContext(stack_name=self.template.stack_name, region=options.region)
