@@ -44,29 +44,62 @@ def flatten(value: Any, prefix: str, into: dict[str, Any]) -> None:
         into[prefix] = value
 
 
-def discover(message: str) -> dict[str, Any]:
-    """The fields Insights discovers in a message (JSON keys or a Lambda platform line)."""
-    found: dict[str, Any] = {}
+def parse_json(message: str) -> dict[str, Any] | None:
+    """The message as a JSON object, or None when it is not one."""
     text = message.lstrip()
-    if text.startswith("{"):
-        try:
-            parsed = json.loads(text)
-        except ValueError:
-            parsed = None
-        if isinstance(parsed, dict):
-            flatten(parsed, "", found)
-            return found
-    match = _LAMBDA_LINE.match(text)
-    if match is not None:
-        found["@type"] = match[1]
-        found["@requestId"] = match[2]
-        if match[1] == "REPORT":
-            for label, number, _unit in re.findall(r"([A-Za-z ]+): ([\d.]+) (ms|MB)", text):
-                figure = _REPORT_FIGURES.get(label.strip())
-                if figure is not None:
-                    amount = float(number) * figure[1]
-                    found[figure[0]] = int(amount) if amount.is_integer() else amount
+    if not text.startswith("{"):
+        return None
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def lookup(document: dict[str, Any], name: str) -> Any:
+    """A discovered field of a JSON object: `a.b.0` walks nested objects and lists."""
+    if name in document:
+        value = document[name]
+        return None if isinstance(value, dict | list) else value
+    if "." not in name:
+        return None
+    node: Any = document
+    for part in name.split("."):
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return None if isinstance(node, dict | list) else node
+
+
+def lambda_fields(message: str) -> dict[str, Any]:
+    """What Insights discovers in Lambda's START/END/REPORT lines."""
+    match = _LAMBDA_LINE.match(message)
+    if match is None:
+        return {}
+    found: dict[str, Any] = {"@type": match[1], "@requestId": match[2]}
+    if match[1] == "REPORT":
+        for part in message.split("\t")[1:]:
+            label, _, figure = part.partition(": ")
+            spec = _REPORT_FIGURES.get(label.strip())
+            amount = figure.split(" ", 1)[0]
+            if spec is None or not amount.replace(".", "", 1).isdigit():
+                continue
+            scaled = float(amount) * spec[1]
+            found[spec[0]] = int(scaled) if scaled.is_integer() else scaled
     return found
+
+
+def discover(message: str) -> dict[str, Any]:
+    """Every field Insights discovers in a message (JSON keys or a Lambda platform line)."""
+    document = parse_json(message)
+    if document is not None:
+        found: dict[str, Any] = {}
+        flatten(document, "", found)
+        return found
+    return lambda_fields(message.lstrip())
 
 
 def pointer(group: str, stream: str, index: int) -> str:
@@ -91,7 +124,8 @@ class EventRecord:
 
     __slots__ = (
         "_added",
-        "_discovered",
+        "_json",
+        "_platform",
         "group",
         "index",
         "ingestion",
@@ -118,25 +152,36 @@ class EventRecord:
         self.log = log
         self.stream = stream
         self.index = index
-        self._discovered: dict[str, Any] | None = None
+        self._json: dict[str, Any] | None | bool = False  # False: not parsed yet
+        self._platform: dict[str, Any] | None = None
         self._added: dict[str, Any] | None = None
 
     def get(self, name: str) -> Any:
         if self._added is not None and name in self._added:
             return self._added[name]
-        if name == "@message":
-            return self.message
-        if name == "@timestamp":
-            return Millis(self.timestamp)
-        if name == "@logStream":
-            return self.stream
-        if name == "@log":
-            return self.log
-        if name == "@ingestionTime":
-            return Millis(self.ingestion)
-        if name == "@ptr":
-            return pointer(self.group, self.stream, self.index)
-        return self.discovered().get(name)
+        if name[:1] == "@":
+            if name == "@message":
+                return self.message
+            if name == "@timestamp":
+                return Millis(self.timestamp)
+            if name == "@logStream":
+                return self.stream
+            if name == "@log":
+                return self.log
+            if name == "@ingestionTime":
+                return Millis(self.ingestion)
+            if name == "@ptr":
+                return pointer(self.group, self.stream, self.index)
+        document = self._json
+        if document is False:
+            document = self._json = parse_json(self.message)
+        if document is not None:
+            return lookup(document, name)  # type: ignore[arg-type]
+        if name.startswith("@"):
+            if self._platform is None:
+                self._platform = lambda_fields(self.message.lstrip())
+            return self._platform.get(name)
+        return None
 
     def set(self, name: str, value: Any) -> None:
         if self._added is None:
@@ -144,9 +189,7 @@ class EventRecord:
         self._added[name] = value
 
     def discovered(self) -> dict[str, Any]:
-        if self._discovered is None:
-            self._discovered = discover(self.message)
-        return self._discovered
+        return discover(self.message)
 
     def all_fields(self) -> dict[str, Any]:
         """Every field, system ones first (what a query without `fields` returns)."""

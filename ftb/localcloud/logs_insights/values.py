@@ -42,13 +42,15 @@ _NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][+-]?\d+)?")
 
 def to_number(value: Any) -> int | float | None:
     """The number a value stands for (a numeric string counts), else None."""
-    if isinstance(value, bool):
+    kind = type(value)
+    if kind is int or kind is float or kind is Millis:
+        return value  # type: ignore[no-any-return]
+    if kind is bool:
         return int(value)
-    if isinstance(value, int | float):
-        return value
-    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+    if kind is str:
         text = value.strip()
-        return int(text) if text.lstrip("-").isdigit() else float(text)
+        if text and (text[0].isdigit() or text[0] == "-") and _NUMBER.fullmatch(text):
+            return int(text) if text.lstrip("-").isdigit() else float(text)
     return None
 
 
@@ -61,9 +63,7 @@ def sort_key(value: Any) -> tuple[int, Any]:
     Unicode. Absent values sort after everything."""
     if value is None:
         return (2, ())
-    number = to_number(value) if not isinstance(value, str) else None
-    if number is None and isinstance(value, str) and _NUMBER.fullmatch(value):
-        number = to_number(value)
+    number = to_number(value)
     if number is not None:
         return (1, number)
     chunks = []
