@@ -152,7 +152,7 @@ class EventRecord:
         self.log = log
         self.stream = stream
         self.index = index
-        self._json: dict[str, Any] | None | bool = False  # False: not parsed yet
+        self._json: dict[str, Any] | bool | None = False  # False: not parsed yet
         self._platform: dict[str, Any] | None = None
         self._added: dict[str, Any] | None = None
 
