@@ -11,7 +11,7 @@ import pytest
 from moto.logs.models import logs_backends
 
 from ftb.ops.commands.logs import TASK_LOGS_QUERY, LogLine, matcher, task_logs_query
-from tests.support.ops import ACCOUNT, REGION, DeployedStack, FakeApi, Run
+from tests.support.ops import ACCOUNT, REGION, DeployedStack, Run
 
 
 def _put(stack: DeployedStack, group: str, messages: list[str]) -> None:
@@ -106,16 +106,6 @@ def test_query_runs_any_insights_query(
     assert run.code == 0, run.err
     assert _recorded_queries() == [(query, sorted([group, deployed_stack.log_group]))]
     assert [row["@message"] for row in run.json()] == ["one", "two"]
-
-
-def test_query_on_the_local_cloud_is_refused_with_what_to_do(
-    ftb: Callable[..., Run], fake_api: FakeApi
-) -> None:
-    # When --query is used against the local cloud
-    run = ftb("logs", "--query", "fields @message")
-    # Then exit code 2: Insights is AWS-only; the hint names --stack and `ftb logs TASK_ID`
-    assert run.code == 2
-    assert "--stack" in run.err and "ftb logs TASK_ID" in run.err
 
 
 def test_a_task_id_matches_whole_words_only() -> None:

@@ -227,6 +227,37 @@ def test_logs_follow_the_task_through_every_function(
     assert dead_letter and dead_letter[0]["fields"]["error"] == "TransientTaskError"
 
 
+def test_logs_query_runs_insights_on_the_local_cloud(
+    ftb: Callable[..., Run], on_ops_cloud: Any, batch: Batch
+) -> None:
+    task_id = batch.exhausted[0]
+    # When an Insights query counts the task's lines per log group on the local cloud
+    run = ftb(
+        "logs",
+        "--query",
+        f"filter taskId = '{task_id}' | stats count(*) as lines by @log | sort lines desc",
+        "--since",
+        "2h",
+        "--json",
+    )
+    # Then it answers from every function on the task's path, one row per log group
+    assert run.code == 0, run.err
+    rows = run.json()
+    groups = {row["@log"].split("FaultTolerantBackend-", 1)[-1] for row in rows}
+    assert {"submit-task", "start-execution", "process-task"} <= groups
+    assert all(int(row["lines"]) > 0 for row in rows)
+    counts = [int(row["lines"]) for row in rows]
+    assert counts == sorted(counts, reverse=True)
+
+
+def test_logs_query_refuses_a_malformed_query(ftb: Callable[..., Run], on_ops_cloud: Any) -> None:
+    # When the query does not parse
+    run = ftb("logs", "--query", "fields @message | frobnicate")
+    # Then exit code 2, with the endpoint's reason and how to fix it
+    assert run.code == 2
+    assert "malformed" in run.err and "frobnicate" in run.err
+
+
 def test_dead_letters_list_every_failed_task(
     ftb: Callable[..., Run], on_ops_cloud: Any, batch: Batch
 ) -> None:

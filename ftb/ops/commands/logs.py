@@ -1,10 +1,10 @@
 """`ftb logs TASK_ID [--since DURATION]`: every log line about a task, from every function.
 
-On AWS: one CloudWatch Logs Insights query (TASK_LOGS_QUERY, the README's query) across the
-stack's log groups; `--query` runs any Insights query instead. Locally: FilterLogEvents over
-the local log groups (/aws/lambda/*, the state machine's). Both then keep the lines whose
-`taskId` field is the task, or that name the task (or one of its runs) as a whole word, so
-`task-1` never matches `task-10`; lines come out time-ordered.
+One CloudWatch Logs Insights query (TASK_LOGS_QUERY, the README's query) across the stack's
+log groups, on AWS and on the local cloud alike (its endpoint runs Insights); `--query` runs
+any Insights query instead. The lines kept are those whose `taskId` field is the task, or
+that name the task (or one of its runs) as a whole word, so `task-1` never matches `task-10`;
+lines come out time-ordered.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from botocore.exceptions import ClientError
 from rich.markup import escape
 
 from ftb.ops import tasks
@@ -44,6 +45,8 @@ TASK_LOGS_QUERY = (
 INSIGHTS_LIMIT = 10000
 INSIGHTS_MAX_LOG_GROUPS = 50  # StartQuery's limit per query
 INSIGHTS_TIMEOUT_SECONDS = 300
+# How often GetQueryResults is asked: AWS takes seconds, the local endpoint milliseconds.
+POLL_SECONDS = {"aws": 1.0, "local": 0.1}
 DEFAULT_QUERY_SINCE = timedelta(hours=1)
 DEFAULT_TASK_SINCE = timedelta(days=1)  # when the task's record gives no submission time
 LOCAL_FUNCTION_PREFIX = "/aws/lambda/"
@@ -114,7 +117,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--query",
         metavar="INSIGHTS_QUERY",
-        help="run this CloudWatch Logs Insights query on the stack's log groups (AWS only)",
+        help="run this CloudWatch Logs Insights query on the stack's log groups",
     )
     add_common_arguments(parser)
     parser.set_defaults(func=run)
@@ -205,12 +208,16 @@ def insights_lines(rows: list[dict[str, str]]) -> list[LogLine]:
             group.split(":", 1)[1] if ":" in group and group.split(":", 1)[0].isdigit() else group
         )
         lines.append(
-            LogLine(insights_timestamp(row.get("@timestamp", "0")), group, row.get("@message", ""))
+            LogLine(
+                insights_timestamp(row.get("@timestamp", "0")),
+                group,
+                row.get("@message", "").rstrip("\n"),
+            )
         )
     return lines
 
 
-# --- FilterLogEvents (the local cloud) -------------------------------------------------------
+# --- the local cloud's log groups ------------------------------------------------------------
 
 
 def local_log_groups(logs: Any, target: Target) -> list[str]:
@@ -222,24 +229,6 @@ def local_log_groups(logs: Any, target: Target) -> list[str]:
     if state_machine_group:
         groups.update(existing_log_groups(logs, [state_machine_group]))
     return sorted(groups)
-
-
-def filter_events(logs: Any, groups: list[str], start: datetime, term: str | None) -> list[LogLine]:
-    lines = []
-    for group in groups:
-        kwargs: dict[str, Any] = {"logGroupName": group, "startTime": int(start.timestamp() * 1000)}
-        if term:
-            kwargs["filterPattern"] = f'"{term}"'
-        while True:
-            page = logs.filter_log_events(**kwargs)
-            for event in page.get("events", []):
-                moment = datetime.fromtimestamp(event["timestamp"] / 1000, tz=UTC)
-                lines.append(LogLine(moment, group, str(event.get("message", "")).rstrip("\n")))
-            token = page.get("nextToken")
-            if not token or token == kwargs.get("nextToken"):
-                break
-            kwargs["nextToken"] = token
-    return lines
 
 
 # --- the command -----------------------------------------------------------------------------
@@ -280,15 +269,16 @@ def render_line(line: LogLine, stack: str) -> str:
     return f"[dim]{when}[/] [cyan]{escape(source)}[/] {level_text} {text}"
 
 
+def stack_log_groups(logs: Any, target: Target) -> list[str]:
+    """The stack's log groups that exist (the local cloud's functions' groups too)."""
+    if target.kind == "local":
+        return local_log_groups(logs, target)
+    return existing_log_groups(logs, target.log_groups)
+
+
 def _run_query(args: argparse.Namespace, target: Target, output: Output) -> int:
-    if target.kind != "aws":
-        raise CommandError(
-            "--query runs CloudWatch Logs Insights, which only exists on AWS",
-            "add --stack NAME to query a deployed stack; locally use `ftb logs TASK_ID`",
-            EXIT_USAGE,
-        )
     logs = target.client("logs")
-    groups = existing_log_groups(logs, target.log_groups)
+    groups = stack_log_groups(logs, target)
     if not groups:
         raise CommandError(
             f"stack {target.name} has no log groups yet",
@@ -297,7 +287,19 @@ def _run_query(args: argparse.Namespace, target: Target, output: Output) -> int:
         )
     end = utc_now()
     start = end - (args.since or DEFAULT_QUERY_SINCE)
-    rows = run_insights(logs, groups, args.query, start, end)
+    try:
+        rows = run_insights(
+            logs, groups, args.query, start, end, poll_seconds=POLL_SECONDS[target.kind]
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "MalformedQueryException":
+            raise
+        raise CommandError(
+            f"the query is malformed: {error.response['Error'].get('Message', '')}",
+            "fix it (CloudWatch Logs Insights query syntax), e.g. "
+            "`fields @timestamp, @message | filter @message like /task123/`",
+            EXIT_USAGE,
+        ) from None
     if output.json_mode:
         output.json(rows)
         return EXIT_OK
@@ -328,7 +330,7 @@ def _run(args: argparse.Namespace, output: Output) -> int:
     if not args.query and not args.task_id:
         raise CommandError(
             "which task? no TASK_ID given",
-            "pass a taskId (`ftb logs task123`), or --query with --stack for any Insights query",
+            "pass a taskId (`ftb logs task123`), or --query for any Insights query",
         )
     target = resolve_target(args, output)
     if args.query:
@@ -342,14 +344,21 @@ def _run(args: argparse.Namespace, output: Output) -> int:
         submitted = parse_iso(record.submitted_at) if record else None
         start = (submitted - timedelta(minutes=1)) if submitted else utc_now() - DEFAULT_TASK_SINCE
     logs = target.client("logs")
-    if target.kind == "aws":
-        end = _window_end(target, record) if args.since is None else utc_now()
-        groups = existing_log_groups(logs, target.log_groups)
-        rows = run_insights(logs, groups, task_logs_query(task_id), start, end) if groups else []
-        lines = insights_lines(rows)
-    else:
-        groups = local_log_groups(logs, target)
-        lines = filter_events(logs, groups, start, task_id)
+    end = _window_end(target, record) if args.since is None else utc_now()
+    groups = stack_log_groups(logs, target)
+    rows = (
+        run_insights(
+            logs,
+            groups,
+            task_logs_query(task_id),
+            start,
+            end,
+            poll_seconds=POLL_SECONDS[target.kind],
+        )
+        if groups
+        else []
+    )
+    lines = insights_lines(rows)
     belongs = matcher(task_id, names)
     lines = sorted(
         (line for line in lines if belongs(line)), key=lambda line: (line.timestamp, line.log_group)
