@@ -15,6 +15,7 @@ from botocore.config import Config
 
 from ftb.localcloud.endpoint import AwsEndpoint
 from ftb.localcloud.lambda_runtime import FunctionSpec, LambdaRuntime
+from ftb.localcloud.stepfunctions_reads import StepFunctionsReads
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HANDLERS_DIR = REPO_ROOT / "handlers"
@@ -81,6 +82,7 @@ def local_endpoint(**runtime_options: Any) -> Iterator[LocalEndpoint]:
     echoed = Echoed()
     runtime = LambdaRuntime("http://127.0.0.1:0", REGION, echo=echoed, **runtime_options)
     endpoint = AwsEndpoint(runtime, port=0)
+    endpoint.register("states", StepFunctionsReads())
     endpoint.start()
     try:
         yield LocalEndpoint(runtime, endpoint, echoed)
