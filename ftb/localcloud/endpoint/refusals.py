@@ -45,8 +45,11 @@ REFUSED_ANYWAY: dict[str, frozenset[str]] = {
     # moto's fixed 20,000/10,000 capacity units are not the account's quotas AWS reports.
     "dynamodb": frozenset({"DescribeLimits"}),
     # The stack's functions live in the local runtime, not in moto: moto would accept these
-    # for functions, versions and aliases that never run.
-    "lambda": frozenset({"CreateFunction", "UpdateFunctionCode", "PublishVersion", "CreateAlias"}),
+    # for functions, versions and aliases that never run, or answer "Function not found" for a
+    # function ListFunctions lists.
+    "lambda": frozenset(
+        {"CreateFunction", "UpdateFunctionCode", "PublishVersion", "CreateAlias", "DeleteFunction"}
+    ),
 }
 # Operations other handlers answer (Logs Insights, the Lambda control plane, CloudFormation
 # reads; shell patterns): never refused here, whether or not their handler is registered yet or
