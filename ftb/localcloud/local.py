@@ -42,6 +42,7 @@ from ftb.localcloud.provision import (
     ProvisionError,
     provision,
 )
+from ftb.localcloud.stepfunctions_reads import StepFunctionsReads
 from ftb.localcloud.template import Resolver, StackContext, Template, TemplateError, load_template
 
 DEFAULT_API_PORT = 3000
@@ -209,6 +210,7 @@ class LocalCloud:
         self.endpoint = AwsEndpoint(self.runtime, options.host, endpoint_port, faults=self.faults)
         # Logs Insights runs here, over moto's log events (moto's own ignores most queries).
         self.endpoint.register("logs", LogsInsightsApi())
+        self.endpoint.register("states", StepFunctionsReads())
         self.endpoint.start()
         clients = Clients(self.endpoint.url, options.region)
         context = StackContext(stack_name=self.template.stack_name, region=options.region)

@@ -16,6 +16,7 @@ from botocore.config import Config
 from ftb.localcloud.endpoint import AwsEndpoint
 from ftb.localcloud.lambda_runtime import FunctionSpec, LambdaRuntime
 from ftb.localcloud.logs_insights import LogsInsightsApi
+from ftb.localcloud.stepfunctions_reads import StepFunctionsReads
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HANDLERS_DIR = REPO_ROOT / "handlers"
@@ -83,6 +84,7 @@ def local_endpoint(**runtime_options: Any) -> Iterator[LocalEndpoint]:
     runtime = LambdaRuntime("http://127.0.0.1:0", REGION, echo=echoed, **runtime_options)
     endpoint = AwsEndpoint(runtime, port=0)
     endpoint.register("logs", LogsInsightsApi())
+    endpoint.register("states", StepFunctionsReads())
     endpoint.start()
     try:
         yield LocalEndpoint(runtime, endpoint, echoed)

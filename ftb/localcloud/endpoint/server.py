@@ -26,6 +26,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Response
 
 from ftb.localcloud.endpoint.calls import AwsCall, ServiceHandler, identify
+from ftb.localcloud.endpoint.refusals import Refusals
 from ftb.localcloud.lambda_runtime import LambdaRuntime
 from ftb.localcloud.lambda_runtime.control_api import LambdaControlApi
 
@@ -95,12 +96,21 @@ class AwsEndpoint:
         self._moto: Any = None
         # Per service (signing name), the handlers that answer before moto, in order.
         self._handlers: dict[str, list[ServiceHandler]] = {}
+        # Consulted after every service's handlers: what nobody implements is refused.
+        self._last_handlers: list[ServiceHandler] = [Refusals(self.claims)]
         if runtime is not None:
             self.register("lambda", _FunctionApi(LambdaControlApi(runtime)))
 
     def register(self, service: str, handler: ServiceHandler) -> None:
         """Answer some of `service`'s operations before moto (earlier registrations first)."""
         self._handlers.setdefault(service, []).append(handler)
+
+    def claims(self, service: str) -> set[str]:
+        """The operations `service`'s handlers declare they answer (their `operations`)."""
+        claimed: set[str] = set()
+        for handler in self._handlers.get(service, ()):
+            claimed |= set(getattr(handler, "operations", ()))
+        return claimed
 
     @property
     def url(self) -> str:
@@ -174,7 +184,7 @@ class AwsEndpoint:
             if injected is not None:
                 return injected(environ, start_response)  # type: ignore[no-any-return]
         call = identify(environ)
-        for handler in self._handlers.get(call.service or "", ()):
+        for handler in [*self._handlers.get(call.service or "", ()), *self._last_handlers]:
             response = handler.handle(call)
             if response is not None:
                 return response(environ, start_response)  # type: ignore[no-any-return]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ftb.localcloud.provision.context import ProvisionContext, provisioner
+from ftb.localcloud.provision.tags import as_list, resource_tags
 from ftb.localcloud.template import Resource
 
 # -- DynamoDB ----------------------------------------------------------------------------------
@@ -37,6 +38,9 @@ def _table(ctx: ProvisionContext, resource: Resource, props: dict[str, Any]) -> 
         description = dynamodb.create_table(**request)["TableDescription"]
     except dynamodb.exceptions.ResourceInUseException:
         description = dynamodb.describe_table(TableName=name)["Table"]
+    dynamodb.tag_resource(
+        ResourceArn=description["TableArn"], Tags=as_list(resource_tags(ctx, resource, props))
+    )
     ttl = props.get("TimeToLiveSpecification") or {}
     if ttl.get("AttributeName") and str(ttl.get("Enabled", True)).lower() == "true":
         dynamodb.update_time_to_live(

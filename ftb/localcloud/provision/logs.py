@@ -6,6 +6,7 @@ import contextlib
 from typing import Any
 
 from ftb.localcloud.provision.context import ProvisionContext, provisioner
+from ftb.localcloud.provision.tags import resource_tags
 from ftb.localcloud.template import Resource
 
 # -- CloudWatch Logs ---------------------------------------------------------------------------
@@ -24,5 +25,9 @@ def ensure_log_group(ctx: ProvisionContext, name: str, retention_days: Any = Non
 def _log_group(ctx: ProvisionContext, resource: Resource, props: dict[str, Any]) -> None:
     name = props.get("LogGroupName") or ctx.physical_name(resource, 512)
     arn = ensure_log_group(ctx, name, props.get("RetentionInDays"))
+    # TagResource takes the log group's ARN without the trailing `:*`.
+    ctx.clients.logs.tag_resource(
+        resourceArn=arn.removesuffix(":*"), tags=resource_tags(ctx, resource, props)
+    )
     ctx.stack.log_groups[resource.logical_id] = name
     ctx.resolver.set_resource(resource.logical_id, name, {"Arn": arn})

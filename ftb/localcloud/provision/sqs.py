@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from ftb.localcloud.provision.context import ProvisionContext, Queue, provisioner
+from ftb.localcloud.provision.tags import resource_tags
 from ftb.localcloud.template import Resource
 
 # -- SQS ---------------------------------------------------------------------------------------
@@ -33,6 +34,7 @@ def _queue(ctx: ProvisionContext, resource: Resource, props: dict[str, Any]) -> 
             value = props[key]
             attributes[key] = value if isinstance(value, str) else json.dumps(value)
     url = ctx.clients.sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+    ctx.clients.sqs.tag_queue(QueueUrl=url, Tags=resource_tags(ctx, resource, props))
     arn = ctx.clients.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
         "Attributes"
     ]["QueueArn"]

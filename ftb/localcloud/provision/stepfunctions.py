@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from ftb.localcloud.provision.context import ProvisionContext, ProvisionError, provisioner
+from ftb.localcloud.provision.tags import as_list, resource_tags
 from ftb.localcloud.template import Resource
 
 # -- Step Functions ----------------------------------------------------------------------------
@@ -23,6 +24,7 @@ def _state_machine(ctx: ProvisionContext, resource: Resource, props: dict[str, A
         "definition": definition,
         "roleArn": props.get("RoleArn") or ctx.arn("iam", f"role/{name}-role", region=False),
         "type": props.get("StateMachineType", "STANDARD"),
+        "tags": as_list(resource_tags(ctx, resource, props), "key", "value"),
     }
     for source, target in (
         ("LoggingConfiguration", "loggingConfiguration"),

@@ -1,0 +1,182 @@
+"""Refuse what is not there: an operation of an emulated service that nobody implements gets
+AWS's error for an unknown operation, never moto's guess.
+
+Consulted after every service handler, before moto. An operation passes when a registered
+handler of its service claims it (`operations`, the set of operation names it answers) or when
+moto implements it: its response class has the operation's method (JSON and query protocols,
+which moto dispatches by name) or, for REST (Lambda, which moto routes by path), its backend
+has the operation's method. Operations known to be silently wrong in moto are refused even so (see
+`REFUSED_ANYWAY`), until a handler claims them.
+
+The shapes (AWS's common errors): JSON protocol 400 `UnknownOperationException`; query
+protocol 400 `InvalidAction`; Lambda's REST API 404 `UnknownOperationException`.
+A REST request is named by botocore's service model (method and request URI of each
+operation), so the refusal can say which operation it refuses.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import re
+from collections.abc import Callable, Iterable
+from fnmatch import fnmatchcase
+
+from werkzeug.wrappers import Response
+
+from ftb.localcloud.endpoint.calls import AwsCall, json_error, query_error, rest_json_error
+
+# Signing name -> the moto response classes (module, class) that dispatch its operations by
+# name. DynamoDB Streams is signed as "dynamodb" too.
+EMULATED_SERVICES: dict[str, tuple[tuple[str, str], ...]] = {
+    "sqs": (("sqs", "SQSResponse"),),
+    "dynamodb": (("dynamodb", "DynamoHandler"), ("dynamodbstreams", "DynamoDBStreamsHandler")),
+    "states": (("stepfunctions", "StepFunctionResponse"),),
+    "logs": (("logs", "LogsResponse"),),
+    "lambda": (("awslambda", "LambdaResponse"),),
+    "cloudformation": (("cloudformation", "CloudFormationResponse"),),
+}
+# The REST services: moto routes them by path, so its backend's methods say what it implements.
+REST_SERVICES: dict[str, tuple[str, str]] = {"lambda": ("awslambda", "LambdaBackend")}
+
+# moto answers these with a 2xx that AWS would not give (see docs/local-cloud.md): refused
+# until a handler answers them faithfully.
+REFUSED_ANYWAY: dict[str, frozenset[str]] = {
+    # moto's fixed 20,000/10,000 capacity units are not the account's quotas AWS reports.
+    "dynamodb": frozenset({"DescribeLimits"}),
+    # The stack's functions live in the local runtime, not in moto: moto would accept these
+    # for functions, versions and aliases that never run, or answer "Function not found" for a
+    # function ListFunctions lists.
+    "lambda": frozenset(
+        {"CreateFunction", "UpdateFunctionCode", "PublishVersion", "CreateAlias", "DeleteFunction"}
+    ),
+}
+# Operations other handlers answer (Logs Insights, the Lambda control plane, CloudFormation
+# reads; shell patterns): never refused here, whether or not their handler is registered yet or
+# declares them. Until it is, moto answers them as before.
+NOT_REFUSED: dict[str, tuple[str, ...]] = {
+    "logs": ("StartQuery", "GetQueryResults", "StopQuery", "DescribeQueries", "GetLogRecord"),
+    "lambda": (
+        "GetFunction",
+        "GetFunctionConfiguration",
+        "GetFunctionConcurrency",
+        "GetFunctionUrlConfig",
+        "GetFunctionEventInvokeConfig",
+        "ListVersionsByFunction",
+        "ListAliases",
+        "ListTags",
+        "GetPolicy",
+        "*EventSourceMapping*",
+    ),
+    "cloudformation": (
+        "DescribeStacks",
+        "ListStacks",
+        "ListStackResources",
+        "DescribeStackResource",
+        "DescribeStackResources",
+        "GetTemplate",
+    ),
+}
+
+Claims = Callable[[str], Iterable[str]]
+
+
+def _snake(name: str) -> str:
+    """The method name moto dispatches an operation to."""
+    from moto.core.utils import camelcase_to_underscores
+
+    return str(camelcase_to_underscores(name))
+
+
+def _public_methods(module: str, class_name: str) -> frozenset[str]:
+    cls = getattr(importlib.import_module(f"moto.{module}"), class_name)
+    return frozenset(name for name in dir(cls) if not name.startswith("_"))
+
+
+@functools.cache
+def moto_methods(service: str) -> frozenset[str]:
+    """The operation methods moto dispatches for the service (snake_case names)."""
+    if service in REST_SERVICES:
+        module, backend_class = REST_SERVICES[service]
+        return _public_methods(f"{module}.models", backend_class)
+    methods: set[str] = set()
+    for module, response_class in EMULATED_SERVICES[service]:
+        methods |= _public_methods(f"{module}.responses", response_class)
+    return frozenset(methods)
+
+
+@functools.cache
+def _rest_routes(service: str) -> tuple[tuple[str, re.Pattern[str], frozenset[str], str], ...]:
+    """(method, path pattern, query keys required, operation) of each operation of a REST
+    service, from botocore's model; the most specific first (literal segments and required
+    query keys before parameters: `/functions/{name}/url` before `/functions/{name}`)."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model(service)
+    routes = []
+    for name in model.operation_names:
+        http = model.operation_model(name).http
+        uri, _, query = http.get("requestUri", "/").partition("?")
+        pattern = re.sub(r"\\\{[^}]+?\\\+\\\}", ".+", re.escape(uri))
+        pattern = re.sub(r"\\\{[^}]+?\\\}", "[^/]+", pattern)
+        keys = frozenset(part.split("=")[0] for part in query.split("&") if part)
+        routes.append((http.get("method", "GET"), re.compile(f"^{pattern}/?$"), keys, name))
+    routes.sort(key=lambda route: (-len(route[2]), -len(route[1].pattern.replace("[^/]+", ""))))
+    return tuple(routes)
+
+
+def rest_operation(service: str, method: str, path: str, query_keys: Iterable[str]) -> str | None:
+    """The operation a REST request is, by botocore's model of the service."""
+    present = set(query_keys)
+    for route_method, pattern, keys, name in _rest_routes(service):
+        if route_method == method and keys <= present and pattern.match(path):
+            return name
+    return None
+
+
+def implemented_by_moto(service: str, operation: str) -> bool:
+    if operation in REFUSED_ANYWAY.get(service, frozenset()):
+        return False
+    return _snake(operation) in moto_methods(service)
+
+
+def refusal(call: AwsCall, operation: str) -> Response:
+    message = (
+        f"{operation} is not implemented by the local endpoint ({call.service}); "
+        "see docs/local-cloud.md for the operations it emulates"
+    )
+    if call.protocol == "json":
+        return json_error("UnknownOperationException", message)
+    if call.protocol == "query":
+        return query_error("InvalidAction", message)
+    return rest_json_error("UnknownOperationException", message, 404)
+
+
+class Refusals:
+    """The last handler of every emulated service: refuses what neither a handler nor moto
+    implements. `claims(service)` lists the operations the service's handlers answer."""
+
+    def __init__(self, claims: Claims) -> None:
+        self.claims = claims
+
+    def handle(self, call: AwsCall) -> Response | None:
+        service = call.service or ""
+        if service not in EMULATED_SERVICES:
+            return None
+        operation = call.operation
+        if service in REST_SERVICES:
+            if call.protocol != "rest":
+                return None
+            request = call.request
+            operation = rest_operation(service, request.method, request.path, request.args.keys())
+            if operation is None:  # a path no operation has: AWS's unknown operation too
+                return refusal(call, f"{call.request.method} {call.request.path}")
+        if not operation or (call.protocol == "rest" and service not in REST_SERVICES):
+            return None  # not an API call moto would dispatch by name: moto answers it
+        if any(fnmatchcase(operation, p) for p in NOT_REFUSED.get(service, ())):
+            return None
+        if operation in set(self.claims(service)):
+            return None
+        if implemented_by_moto(service, operation):
+            return None
+        return refusal(call, operation)

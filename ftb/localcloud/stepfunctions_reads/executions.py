@@ -1,0 +1,144 @@
+"""Executions as DescribeExecution and ListExecutions describe them (API reference, Step
+Functions: DescribeExecution, ListExecutions, ExecutionListItem).
+
+Read from moto's engine objects (`moto.stepfunctions.parser.backend.execution.Execution`):
+name, ARNs, status, dates, input and output with their details, error and cause, and the
+redrive fields the console shows. Executions are never redriven locally (RedriveExecution is
+refused), so `redriveCount` is 0; `redriveStatus` is what AWS reports for the execution's
+status: a FAILED, TIMED_OUT or ABORTED Standard execution is REDRIVABLE within 14 days of its
+end, a RUNNING or SUCCEEDED one is not, with AWS's documented reason.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ftb.localcloud.stepfunctions_reads.history import epoch_seconds
+from ftb.localcloud.stepfunctions_reads.paging import (
+    StatesError,
+    page_size,
+    take_page,
+    validation_error,
+)
+
+STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
+_REDRIVABLE_STATUSES = {"FAILED", "TIMED_OUT", "ABORTED"}
+_REDRIVE_PERIOD = timedelta(days=14)
+_DETAILS_INCLUDED = {"included": True}
+
+
+def status_of(execution: Any) -> str:
+    status = execution.exec_status
+    return str(getattr(status, "value", status) or "RUNNING")
+
+
+def describe(execution: Any, now: datetime | None = None) -> dict[str, Any]:
+    """DescribeExecution's answer for one execution."""
+    status = status_of(execution)
+    document: dict[str, Any] = {
+        "executionArn": execution.exec_arn,
+        "stateMachineArn": _state_machine_arn(execution),
+        "name": execution.name,
+        "status": status,
+        "startDate": epoch_seconds(execution.start_date),
+        "input": _json_text(execution.input_data),
+        "inputDetails": dict(_DETAILS_INCLUDED),
+        "redriveCount": 0,
+    }
+    version_arn = _version_arn(execution)
+    if version_arn is not None:
+        document["stateMachineVersionArn"] = version_arn
+    if execution.trace_header:
+        document["traceHeader"] = execution.trace_header
+    if status != "RUNNING" and execution.stop_date is not None:
+        document["stopDate"] = epoch_seconds(execution.stop_date)
+    if status == "SUCCEEDED":
+        document["output"] = _json_text(execution.output)
+        document["outputDetails"] = dict(_DETAILS_INCLUDED)
+    if execution.error is not None:
+        document["error"] = execution.error
+    if execution.cause is not None:
+        document["cause"] = execution.cause
+    document.update(_redrive(status, execution.stop_date, now or datetime.now(UTC)))
+    return document
+
+
+def list_item(execution: Any) -> dict[str, Any]:
+    """One ExecutionListItem."""
+    status = status_of(execution)
+    item: dict[str, Any] = {
+        "executionArn": execution.exec_arn,
+        "stateMachineArn": _state_machine_arn(execution),
+        "name": execution.name,
+        "status": status,
+        "startDate": epoch_seconds(execution.start_date),
+        "redriveCount": 0,
+    }
+    if status != "RUNNING" and execution.stop_date is not None:
+        item["stopDate"] = epoch_seconds(execution.stop_date)
+    version_arn = _version_arn(execution)
+    if version_arn is not None:
+        item["stateMachineVersionArn"] = version_arn
+    return item
+
+
+def list_page(executions: list[Any], request: dict[str, Any]) -> dict[str, Any]:
+    """ListExecutions' answer: newest first ("sorted by time, with the most recent execution
+    first"), filtered by `statusFilter`, paged."""
+    size = page_size(request.get("maxResults"))
+    status_filter = request.get("statusFilter")
+    if status_filter is not None and status_filter not in STATUSES:
+        raise validation_error(
+            "statusFilter",
+            status_filter,
+            f"Member must satisfy enum value set: [{', '.join(STATUSES)}]",
+        )
+    if request.get("redriveFilter") is not None or request.get("mapRunArn") is not None:
+        # No execution is ever redriven or dispatched by a Map Run locally.
+        raise StatesError(
+            "ValidationException",
+            "redriveFilter and mapRunArn are not supported by the local endpoint",
+        )
+    chosen = [e for e in executions if status_filter is None or status_of(e) == status_filter]
+    # Newest first; the ARN breaks ties so that the order (and so the paging) is total.
+    chosen.sort(key=lambda e: (-epoch_seconds(e.start_date), e.exec_arn))
+    scope = "|".join(("ListExecutions", str(request.get("stateMachineArn")), str(status_filter)))
+    page = take_page(
+        chosen,
+        lambda e: [-epoch_seconds(e.start_date), e.exec_arn],
+        size,
+        scope,
+        request.get("nextToken"),
+    )
+    document: dict[str, Any] = {"executions": [list_item(e) for e in page.items]}
+    if page.next_token is not None:
+        document["nextToken"] = page.next_token
+    return document
+
+
+def _redrive(status: str, stop_date: Any, now: datetime) -> dict[str, Any]:
+    if status in _REDRIVABLE_STATUSES:
+        stopped = datetime.fromtimestamp(epoch_seconds(stop_date), UTC) if stop_date else now
+        if now - stopped <= _REDRIVE_PERIOD:
+            return {"redriveStatus": "REDRIVABLE"}
+        reason = "Execution redrivable period exceeded"
+    else:
+        reason = f"Execution is {status} and cannot be redriven"
+    return {"redriveStatus": "NOT_REDRIVABLE", "redriveStatusReason": reason}
+
+
+def _json_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+
+
+def _state_machine_arn(execution: Any) -> str:
+    machine = execution.state_machine
+    return str(getattr(machine, "source_arn", None) or execution.state_machine_arn)
+
+
+def _version_arn(execution: Any) -> str | None:
+    machine = execution.state_machine
+    source = getattr(machine, "source_arn", None)
+    return str(machine.arn) if source else None
