@@ -30,6 +30,7 @@ from botocore.config import Config
 from ftb import statefile
 from ftb.localcloud import synth as synthesis
 from ftb.localcloud.apigateway import ApiGateway, ApiServer, RestApi
+from ftb.localcloud.control_plane import register_control_plane
 from ftb.localcloud.endpoint import AwsEndpoint, display_host
 from ftb.localcloud.event_sources import SqsPoller, start_pollers
 from ftb.localcloud.faults import FaultConfig, Faults
@@ -224,6 +225,7 @@ class LocalCloud:
             env_overrides=list(options.env_overrides),
             localize=lambda text: self._localize(text, ctx.stack.rest_apis),
         )
+        created_at = datetime.now(UTC)
         self.stack = provision(ctx)
         if self.faults is not None:
             self.faults.bind(self.stack.functions, self.stack.queues.values(), clients.sqs)
@@ -254,6 +256,15 @@ class LocalCloud:
             concurrency_limit=limit,
             echo=lambda source, line: self._echo(source, line),
             faults=self.faults,
+        )
+        register_control_plane(
+            self.endpoint,
+            self.template,
+            resolver,
+            self.stack,
+            self.outputs,
+            self.pollers,
+            created_at,
         )
         statefile.write(self.options.state_path, self.state())
 

@@ -259,11 +259,7 @@ def resolve_stack(stack: str, *, region: str | None, profile: str | None) -> Tar
             resources.extend(page["StackResourceSummaries"])
     except (ClientError, BotoCoreError) as exc:
         raise _aws_failure(exc, stack, session.region_name) from None
-    outputs = {
-        output["OutputKey"]: output["OutputValue"]
-        for output in described.get("Outputs", [])
-        if "OutputKey" in output and "OutputValue" in output
-    }
+    outputs = outputs_of(described)
     return Target(
         kind="aws",
         name=stack,
@@ -272,6 +268,32 @@ def resolve_stack(stack: str, *, region: str | None, profile: str | None) -> Tar
         log_groups=stack_log_groups(resources, outputs),
         profile=profile,
     )
+
+
+def outputs_of(described: Mapping[str, Any]) -> dict[str, str]:
+    """OutputKey -> OutputValue of a DescribeStacks stack."""
+    return {
+        output["OutputKey"]: output["OutputValue"]
+        for output in described.get("Outputs", [])
+        if "OutputKey" in output and "OutputValue" in output
+    }
+
+
+def read_stack_outputs(target: Target) -> dict[str, str]:
+    """The stack's outputs from DescribeStacks on the target: AWS, or the local cloud's
+    endpoint, which serves the provisioned template as a stack with its local values."""
+    cloudformation = target.client("cloudformation")
+    try:
+        described = cloudformation.describe_stacks(StackName=target.name)["Stacks"][0]
+    except (ClientError, BotoCoreError) as exc:
+        if target.kind == "local":
+            raise CommandError(
+                f"the local cloud's endpoint {target.endpoint_url} did not describe stack "
+                f"{target.name}: {exc}",
+                "restart the local cloud (`make run`) so that it serves its stack",
+            ) from None
+        raise _aws_failure(exc, target.name, target.region) from None
+    return outputs_of(described)
 
 
 def stack_log_groups(resources: list[dict[str, Any]], outputs: Mapping[str, str]) -> list[str]:

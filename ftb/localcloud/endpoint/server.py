@@ -98,8 +98,13 @@ class AwsEndpoint:
         self._handlers: dict[str, list[ServiceHandler]] = {}
         # Consulted after every service's handlers: what nobody implements is refused.
         self._last_handlers: list[ServiceHandler] = [Refusals(self.claims)]
+        # The runtime's function API (GetFunction, Invoke, ...); other handlers reuse its shapes.
+        self.functions: LambdaControlApi | None = None
         if runtime is not None:
-            self.register("lambda", _FunctionApi(LambdaControlApi(runtime)))
+            functions = self.functions = LambdaControlApi(runtime)
+            self.register("lambda", _FunctionApi(functions))
+            # GetFunction's Code.Location: a plain (unsigned) GET, so no service is named.
+            self.register("", _CodeDownloads(functions))
 
     def register(self, service: str, handler: ServiceHandler) -> None:
         """Answer some of `service`'s operations before moto (earlier registrations first)."""
@@ -201,3 +206,13 @@ class _FunctionApi:
         if not call.request.path.startswith("/2015-03-31/functions"):
             return None
         return self.api.handle(call.request)
+
+
+class _CodeDownloads:
+    """The functions' deployment packages that GetFunction's `Code.Location` points at."""
+
+    def __init__(self, api: LambdaControlApi) -> None:
+        self.api = api
+
+    def handle(self, call: AwsCall) -> Response | None:
+        return self.api.download(call.request)

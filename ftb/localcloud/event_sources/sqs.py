@@ -7,11 +7,18 @@ batch on the queue (it reappears after the visibility timeout); with `ReportBatc
 only the reported records stay. Moving a message to the dead-letter queue after
 `maxReceiveCount` receives is the queue's own redrive policy, which the endpoint applies on
 receive, exactly as SQS does.
+
+An operator can pause a mapping (UpdateEventSourceMapping `Enabled=false`): the pollers finish
+the batch in hand and stop receiving, so new messages wait in the queue; resuming picks them
+up. `State` goes Disabling -> Disabled and Enabling -> Enabled as the pollers get there, and a
+new `BatchSize` or batching window applies from each poller's next poll (Lambda API reference,
+UpdateEventSourceMapping and EventSourceMappingConfiguration.State).
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import threading
 import time
@@ -151,6 +158,15 @@ class SqsPoller:
         self._echo = echo
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        # Pause/resume and configuration changes (UpdateEventSourceMapping), under `_changes`:
+        # each poller thread reads `mapping` and `_generation` at the top of its loop.
+        self._changes = threading.Condition()
+        self._paused = not mapping.enabled
+        self._generation = 0
+        self._seen: dict[int, int] = {}  # poller index -> the generation it last read
+        self._parked: set[int] = set()  # pollers waiting while paused
+        self._transition = "Enabling"
+        self.last_modified = time.time()
 
     @property
     def label(self) -> str:
@@ -159,16 +175,21 @@ class SqsPoller:
     def start(self) -> None:
         for index in range(self.concurrency):
             thread = threading.Thread(
-                target=self._run, name=f"poller-{self.mapping.logical_id}-{index}", daemon=True
+                target=self._run,
+                args=(index,),
+                name=f"poller-{self.mapping.logical_id}-{index}",
+                daemon=True,
             )
             thread.start()
             self._threads.append(thread)
 
     def signal_stop(self) -> None:
         self._stop.set()
+        with self._changes:
+            self._changes.notify_all()
 
     def stop(self, timeout: float = 3.0) -> None:
-        self._stop.set()
+        self.signal_stop()
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(timeout=max(0.0, deadline - time.monotonic()))
@@ -177,10 +198,75 @@ class SqsPoller:
         if self._echo is not None and not self._stop.is_set():
             self._echo("esm", f"{self.label}: {line}")
 
-    def _run(self) -> None:
+    # -- pause, resume, reconfigure ------------------------------------------------------
+
+    @property
+    def enabled(self) -> bool:
+        with self._changes:
+            return not self._paused
+
+    @property
+    def state(self) -> str:
+        """Lambda's mapping State: Enabled, Disabling, Disabled, Enabling or Updating."""
+        with self._changes:
+            if self._paused:
+                return "Disabled" if len(self._parked) >= len(self._threads) else "Disabling"
+            behind = any(
+                self._seen.get(i, -1) < self._generation for i in range(len(self._threads))
+            )
+            return self._transition if behind else "Enabled"
+
+    def update(
+        self,
+        *,
+        enabled: bool | None = None,
+        batch_size: int | None = None,
+        batching_window_seconds: int | None = None,
+        report_batch_item_failures: bool | None = None,
+    ) -> None:
+        """Apply an UpdateEventSourceMapping: pollers pick it up at their next poll."""
+        changes: dict[str, Any] = {}
+        if batch_size is not None:
+            changes["batch_size"] = batch_size
+        if batching_window_seconds is not None:
+            changes["batching_window_seconds"] = batching_window_seconds
+        if report_batch_item_failures is not None:
+            changes["report_batch_item_failures"] = report_batch_item_failures
+        with self._changes:
+            resuming = enabled is True and self._paused
+            if enabled is not None:
+                self._paused = not enabled
+            if changes:
+                self.mapping = dataclasses.replace(self.mapping, **changes)
+            self.mapping = dataclasses.replace(self.mapping, enabled=not self._paused)
+            self._transition = "Enabling" if resuming else "Updating"
+            self._generation += 1
+            self.last_modified = time.time()
+            self._changes.notify_all()
+        if resuming:
+            self._say("resumed")
+        elif enabled is False:
+            self._say("paused: messages wait in the queue")
+
+    def _next_configuration(self, index: int) -> EventSourceMapping | None:
+        """Park while paused; the mapping to poll with, or None once stopping."""
+        with self._changes:
+            while self._paused and not self._stop.is_set():
+                self._parked.add(index)
+                self._changes.wait(0.5)
+            self._parked.discard(index)
+            self._seen[index] = self._generation
+            return None if self._stop.is_set() else self.mapping
+
+    # -- polling ---------------------------------------------------------------------------
+
+    def _run(self, index: int = 0) -> None:
         while not self._stop.is_set():
             try:
-                messages = self._receive_batch()
+                mapping = self._next_configuration(index)
+                if mapping is None:
+                    return
+                messages = self._receive_batch(mapping)
                 if messages:
                     self._process(messages)
             except Exception as error:
@@ -200,12 +286,12 @@ class SqsPoller:
         )
         return list(response.get("Messages") or [])
 
-    def _receive_batch(self) -> list[dict[str, Any]]:
-        size = self.mapping.batch_size
+    def _receive_batch(self, mapping: EventSourceMapping) -> list[dict[str, Any]]:
+        size = mapping.batch_size
         batch = self._receive(size, LONG_POLL_SECONDS)
         if not batch:
             return []
-        deadline = time.monotonic() + self.mapping.batching_window_seconds
+        deadline = time.monotonic() + mapping.batching_window_seconds
         while len(batch) < size and not self._stop.is_set():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -274,11 +360,10 @@ def start_pollers(
     echo: Echo | None = None,
     faults: Any = None,
 ) -> list[SqsPoller]:
-    """One poller group per enabled mapping; `concurrency_limit(function)` caps its pollers."""
+    """One poller group per mapping (a disabled one starts paused: UpdateEventSourceMapping can
+    enable it); `concurrency_limit(function)` caps its pollers."""
     pollers = []
     for mapping in mappings:
-        if not mapping.enabled:
-            continue
         wanted = mapping.maximum_concurrency or DEFAULT_CONCURRENCY
         if faults is not None:  # a what-if knob of ftb/localcloud/faults (esm-max-concurrency)
             wanted = faults.mapping_concurrency(mapping.queue.name, mapping.function_name, wanted)

@@ -1,5 +1,6 @@
 """Lambda's function API for the runtime's functions, as the AWS endpoint serves it: Invoke,
-GetFunction, ListFunctions, Get/UpdateFunctionConfiguration.
+GetFunction, ListFunctions, Get/UpdateFunctionConfiguration. The other read operations of a
+function (versions, aliases, tags, policy, ...) are in ftb/localcloud/lambda_control.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ import sys
 import threading
 import traceback
 import uuid
+from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from werkzeug.wrappers import Request, Response
 
+from ftb.localcloud.lambda_control.code_package import CodePackages
 from ftb.localcloud.lambda_runtime.errors import (
     InvalidParameterValueError,
     InvalidRequestContentError,
@@ -57,13 +61,23 @@ _RESERVED_VARIABLES = frozenset(
     }
 )
 _ENVIRONMENT_MAX_BYTES = 4096
+# GetFunction's Code.Location: AWS answers a presigned S3 URL valid 10 minutes; locally the
+# endpoint itself serves the package at this path (plain GET, no signature).
+CODE_PATH_PREFIX = "/_ftb/lambda/code/"
+_CODE_PATH = re.compile(r"^/_ftb/lambda/code/(?P<name>[^/]+)\.zip$")
+
+
+def lambda_timestamp(moment: datetime) -> str:
+    """Lambda's LastModified format in FunctionConfiguration: `2024-05-01T12:00:00.000+0000`."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
 
 
 class LambdaControlApi:
     """The routes of Lambda's function API that the local runtime answers."""
 
-    def __init__(self, runtime: LambdaRuntime) -> None:
+    def __init__(self, runtime: LambdaRuntime, packages: CodePackages | None = None) -> None:
         self.runtime = runtime
+        self.packages = packages or CodePackages()
         # UpdateFunctionConfiguration is read (RevisionId), check, replace: one at a time.
         self._update_lock = threading.Lock()
 
@@ -75,7 +89,7 @@ class LambdaControlApi:
                 if request.method != "GET":
                     return None
                 return _json(
-                    200, {"Functions": [self._configuration(s) for s in runtime.functions()]}
+                    200, {"Functions": [self.configuration(s) for s in runtime.functions()]}
                 )
             match = _FUNCTION.match(request.path)
             if match is None:
@@ -89,8 +103,8 @@ class LambdaControlApi:
             if what is None and request.method == "GET":
                 spec = runtime.get(name)
                 document: dict[str, Any] = {
-                    "Configuration": self._configuration(spec),
-                    "Code": {"RepositoryType": "Local", "Location": spec.code_dir.as_uri()},
+                    "Configuration": self.configuration(spec),
+                    "Code": {"RepositoryType": "S3", "Location": self.code_location(spec)},
                 }
                 if spec.reserved_concurrency is not None:
                     document["Concurrency"] = {
@@ -98,7 +112,7 @@ class LambdaControlApi:
                     }
                 return _json(200, document)
             if what == "/configuration" and request.method == "GET":
-                return _json(200, self._configuration(runtime.get(name)))
+                return _json(200, self.configuration(runtime.get(name)))
             if what == "/configuration" and request.method == "PUT":
                 return self._update_configuration(request, name)
             return None
@@ -107,6 +121,21 @@ class LambdaControlApi:
         except Exception as error:  # a bug of ours: answer like a Lambda service error
             traceback.print_exc()
             return _service_error(LambdaServiceError(f"Local Lambda runtime error: {error!r}"))
+
+    def code_location(self, spec: FunctionSpec) -> str:
+        return f"{self.runtime.endpoint_url}{CODE_PATH_PREFIX}{quote(spec.name, safe='')}.zip"
+
+    def download(self, request: Request) -> Response | None:
+        """GET of a `code_location`: the function's deployment zip."""
+        match = _CODE_PATH.match(request.path)
+        if match is None or request.method not in {"GET", "HEAD"}:
+            return None
+        try:
+            spec = self.runtime.get(match["name"])
+        except LambdaServiceError:
+            return Response("no such function package\n", status=404, content_type="text/plain")
+        package = self.packages.get(spec.code_dir)
+        return Response(package.data, status=200, content_type="application/zip")
 
     def _invoke(self, request: Request, name: str) -> Response:
         invocation_type = request.headers.get("X-Amz-Invocation-Type", "RequestResponse")
@@ -161,21 +190,27 @@ class LambdaControlApi:
         updated = dataclasses.replace(spec, **changes)
         if updated != spec:
             self.runtime.register(updated)
-        return _json(200, self._configuration(updated))
+        return _json(200, self.configuration(updated))
 
-    def _configuration(self, spec: FunctionSpec) -> dict[str, Any]:
+    def configuration(self, spec: FunctionSpec) -> dict[str, Any]:
+        package = self.packages.get(spec.code_dir)
         return {
             "FunctionName": spec.name,
             "FunctionArn": spec.arn,
             "Runtime": f"python{sys.version_info[0]}.{sys.version_info[1]}",
             "Role": f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/{spec.name}-local",
             "Handler": spec.handler,
-            "CodeSize": 0,
+            "CodeSize": package.size,
+            "CodeSha256": package.sha256,
+            "LastModified": lambda_timestamp(self.runtime.last_modified(spec.name)),
             "Timeout": int(spec.timeout_seconds)
             if float(spec.timeout_seconds).is_integer()
             else spec.timeout_seconds,
             "MemorySize": spec.memory_mb,
             "Version": LATEST,
+            "Description": "",
+            "TracingConfig": {"Mode": "PassThrough"},
+            "EphemeralStorage": {"Size": 512},
             "Environment": {"Variables": dict(spec.environment)},
             "PackageType": "Zip",
             "State": "Active",

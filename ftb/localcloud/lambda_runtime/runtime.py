@@ -110,6 +110,8 @@ class LambdaRuntime:
         self.echo: Echo = echo or default_echo
         self.faults = faults
         self._functions: dict[str, FunctionSpec] = {}
+        # When each function was last (re)registered: Lambda's LastModified.
+        self._modified: dict[str, datetime] = {}
         self._pools: dict[str, WorkerPool] = {}
         self._lock = threading.Lock()
         self._closed = False
@@ -143,11 +145,17 @@ class LambdaRuntime:
                 raise RuntimeStoppedError("The local Lambda runtime is shut down.")
             previous = self._pools.get(spec.name)
             self._functions[spec.name] = spec
+            self._modified[spec.name] = datetime.now(UTC)
             self._pools[spec.name] = WorkerPool(spec, limit)
         if previous is not None:
             idle, _ = previous.close()  # busy workers finish, then retire (see release)
             for worker in idle:
                 worker.kill()
+
+    def last_modified(self, name: str) -> datetime:
+        """When the function was registered or last reconfigured (UTC)."""
+        with self._lock:
+            return self._modified[name]
 
     def functions(self) -> list[FunctionSpec]:
         with self._lock:

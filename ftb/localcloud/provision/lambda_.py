@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import uuid
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -15,10 +17,7 @@ from ftb.localcloud.provision.context import (
     provisioner,
 )
 from ftb.localcloud.provision.logs import ensure_log_group
-from ftb.localcloud.template import (
-    Resource,
-    stable_id,
-)
+from ftb.localcloud.template import Resource
 
 # -- Lambda ------------------------------------------------------------------------------------
 
@@ -95,8 +94,11 @@ def _code_dir(ctx: ProvisionContext, resource: Resource, props: dict[str, Any], 
 
 @provisioner("AWS::Lambda::EventSourceMapping")
 def _event_source_mapping(ctx: ProvisionContext, resource: Resource, props: dict[str, Any]) -> None:
-    uuid = _uuid(ctx.context.stack_name, resource.logical_id)
-    ctx.resolver.set_resource(resource.logical_id, uuid, {"Id": uuid, "EventSourceMappingArn": ""})
+    mapping_id = _uuid(ctx.context.stack_name, resource.logical_id)
+    mapping_arn = ctx.arn("lambda", f"event-source-mapping:{mapping_id}")
+    ctx.resolver.set_resource(
+        resource.logical_id, mapping_id, {"Id": mapping_id, "EventSourceMappingArn": mapping_arn}
+    )
     source = str(props.get("EventSourceArn", ""))
     queue = ctx.stack.queue_by_arn(source)
     if queue is None:
@@ -113,7 +115,7 @@ def _event_source_mapping(ctx: ProvisionContext, resource: Resource, props: dict
     ctx.stack.event_source_mappings.append(
         EventSourceMapping(
             logical_id=resource.logical_id,
-            uuid=uuid,
+            uuid=mapping_id,
             queue=queue,
             function_name=function.split(":function:")[-1].split(":")[0],
             batch_size=int(props.get("BatchSize", 10)),
@@ -127,5 +129,5 @@ def _event_source_mapping(ctx: ProvisionContext, resource: Resource, props: dict
 
 
 def _uuid(*parts: str) -> str:
-    raw = stable_id(*parts, length=32)
-    return f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:32]}"
+    """A mapping's UUID (hex, as Lambda's), the same across restarts."""
+    return str(uuid.UUID(hashlib.sha256("/".join(parts).encode()).hexdigest()[:32]))

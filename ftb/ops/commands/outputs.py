@@ -1,14 +1,21 @@
-"""`ftb outputs`: the stack's outputs as JSON (the local values while `ftb local` runs)."""
+"""`ftb outputs`: the stack's outputs as JSON, read from CloudFormation on the target.
+
+The same call on both targets: DescribeStacks of the stack, on the local cloud's AWS endpoint
+(its stack has the local values: execute-api URLs point at the local API) or on AWS with
+`--stack NAME`. `--deployed` still reads what `make deploy` saved in cdk-outputs.json.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 from ftb import statefile
+from ftb.ops import target as targets
+from ftb.ops.commands._common import resolve_target, run_guarded
+from ftb.ops.output import EXIT_OK, Output
 
 
 def register(subparsers: Any) -> None:
@@ -16,8 +23,9 @@ def register(subparsers: Any) -> None:
         "outputs",
         help="print the stack outputs as JSON (the local values while `ftb local` runs)",
         description=(
-            "Print the stack outputs as a JSON object: those of the running local cloud, or "
-            "with --deployed those `make deploy` saved in cdk-outputs.json."
+            "Print the stack outputs as a JSON object, from CloudFormation DescribeStacks: the "
+            "running local cloud's stack (its local values), a deployed stack with --stack, "
+            "or with --deployed those `make deploy` saved in cdk-outputs.json."
         ),
     )
     parser.add_argument(
@@ -25,35 +33,32 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="the deployed stack's outputs (cdk-outputs.json, written by `make deploy`)",
     )
-    parser.add_argument(
-        "--state-file", type=Path, default=None, help="the local cloud's state file"
-    )
+    targets.add_target_arguments(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    root = statefile.project_root()
     if args.deployed:
-        path = root / "cdk-outputs.json"
-        try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            print(
-                f"ftb outputs: no deployed outputs ({path} is missing); run `make deploy`",
-                file=sys.stderr,
-            )
-            return 2
-        stacks = list(document.values()) if isinstance(document, dict) else []
-        print(json.dumps(stacks[0] if len(stacks) == 1 else document, indent=2))
-        return 0
-    state_path = statefile.state_file_path(args.state_file, root)
-    state = statefile.running(state_path)
-    if state is None:
+        return _saved_outputs()
+    return run_guarded(args, _described_outputs)
+
+
+def _described_outputs(args: argparse.Namespace, output: Output) -> int:
+    target = resolve_target(args, output)
+    output.json(targets.read_stack_outputs(target))
+    return EXIT_OK
+
+
+def _saved_outputs() -> int:
+    path = statefile.project_root() / "cdk-outputs.json"
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         print(
-            f"ftb outputs: the local cloud is not running (no live state file at {state_path}); "
-            "start it with `make run` (or `ftb local`), or use --deployed for a deployed stack",
+            f"ftb outputs: no deployed outputs ({path} is missing); run `make deploy`",
             file=sys.stderr,
         )
         return 2
-    print(json.dumps(state.outputs, indent=2))
+    stacks = list(document.values()) if isinstance(document, dict) else []
+    print(json.dumps(stacks[0] if len(stacks) == 1 else document, indent=2))
     return 0
