@@ -45,7 +45,6 @@ REFUSED: list[tuple[str, str, dict[str, Any], str, int]] = [
      "InvalidAction", 400),
     ("cloudformation", "list_type_registrations", {}, "InvalidAction", 400),
     ("lambda", "get_account_settings", {}, UNKNOWN, 404),
-    ("lambda", "list_provisioned_concurrency_configs", {"FunctionName": "f"}, UNKNOWN, 404),
     ("lambda", "get_function_recursion_config", {"FunctionName": "f"}, UNKNOWN, 404),
     ("lambda", "list_code_signing_configs", {}, UNKNOWN, 404),
     ("lambda", "get_runtime_management_config", {"FunctionName": "f"}, UNKNOWN, 404),
