@@ -295,3 +295,13 @@ def test_malformed_or_unsupported_queries_are_refused(query: str, names: str) ->
     # Then the error names the command (or symbol) and where it is
     assert names in refused.value.message
     assert 0 <= refused.value.start <= refused.value.end <= max(len(query), 1) + 20
+
+
+def test_a_stopped_query_ends_cancelled_not_partial() -> None:
+    # Given a query asked to stop (StopQuery sets the flag the executor checks)
+    from ftb.localcloud.logs_insights.executor import Cancelled
+
+    # When it runs
+    # Then it raises Cancelled rather than returning the rows it had so far
+    with pytest.raises(Cancelled):
+        execute(parse_query("fields @message"), workload(), should_stop=lambda: True)
