@@ -246,7 +246,22 @@ def _aggregate(aggregate: q.Aggregate, members: list[Record]) -> Any:
     if aggregate.argument is None:
         return len(members)
     evaluate = aggregate.argument.evaluate
+    if function in {"earliest", "latest"}:
+        timed = [
+            (stamp, value)
+            for record in members
+            if (value := evaluate(record)) is not None
+            and (stamp := record.get("@timestamp")) is not None
+        ]
+        if not timed:
+            return None
+        pick = min if function == "earliest" else max
+        return pick(timed, key=lambda pair: int(pair[0]))[1]
     values = [value for value in (evaluate(record) for record in members) if value is not None]
+    if function in {"sortsfirst", "sortslast"}:
+        if not values:
+            return None
+        return (min if function == "sortsfirst" else max)(values, key=sort_key)
     if function == "count":
         return len(values)
     if function == "count_distinct":

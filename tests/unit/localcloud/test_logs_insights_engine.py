@@ -260,6 +260,14 @@ def test_stats_count_by_log_and_by_bin() -> None:
     assert sum(int(row["tasks"]) for row in by_bin) == 4
 
 
+def test_stats_earliest_latest_and_sort_extremes() -> None:
+    [row] = run(
+        "filter ispresent(taskId) | stats earliest(taskId) as first, latest(taskId) as last,"
+        " sortsFirst(taskId) as low, sortsLast(taskId) as high"
+    )
+    assert row == {"first": "task1", "last": "task3", "low": "task1", "high": "task12"}
+
+
 def test_stats_over_nothing_counts_zero() -> None:
     assert run('filter taskId = "none" | stats count(*)') == [{"count(*)": "0"}]
 
