@@ -64,7 +64,8 @@ def execute(
         if count % _CHECK_EVERY == 0 and should_stop():
             raise Cancelled()
         records.append(event)
-        statistics.bytes_scanned += len(event.message)
+        message = event.message
+        statistics.bytes_scanned += len(message) if message.isascii() else len(message.encode())
     statistics.records_scanned = len(records)
     records.sort(key=lambda record: record.timestamp, reverse=True)  # type: ignore[union-attr]
 
