@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ftb.localcloud.logs_insights import query as q
-from ftb.localcloud.logs_insights.expressions import Field, truthy
+from ftb.localcloud.logs_insights.expressions import Expr, Field, truthy
+from ftb.localcloud.logs_insights.prefilter import needles
 from ftb.localcloud.logs_insights.records import EventRecord, RowRecord
 from ftb.localcloud.logs_insights.values import Millis, format_value, sort_key, to_number
 
@@ -63,7 +64,8 @@ def execute(
         if count % _CHECK_EVERY == 0 and should_stop():
             raise Cancelled()
         records.append(event)
-        statistics.bytes_scanned += len(event.message)
+        message = event.message
+        statistics.bytes_scanned += len(message) if message.isascii() else len(message.encode())
     statistics.records_scanned = len(records)
     records.sort(key=lambda record: record.timestamp, reverse=True)  # type: ignore[union-attr]
 
@@ -71,20 +73,23 @@ def execute(
     displayed: list[str] | None = None
     limited = False
     matched_counted = False
+    aggregated = False  # after stats, records are rows, not events
+    added: set[str] = set()  # fields the query set (fields ... as, parse)
     for command in _filters_first(query.commands):
         if should_stop():
             raise Cancelled()
         if isinstance(command, q.Filter):
             assert command.condition is not None
-            condition = command.condition.evaluate
-            records = [record for record in records if truthy(condition(record))]
+            records = _filter(command.condition, records, None if aggregated else added)
         elif isinstance(command, q.Fields):
             _apply_fields(command, records)
             projection = _extend(projection, [name for name, _ in command.items])
+            added.update(name for name, _ in command.items)
         elif isinstance(command, q.Display):
             displayed = list(command.names)
         elif isinstance(command, q.Parse):
             _apply_parse(command, records)
+            added.update(command.names)
             if projection is not None:
                 projection = _extend(projection, command.names)
         elif isinstance(command, q.Sort):
@@ -102,6 +107,7 @@ def execute(
                 statistics.records_matched = len(records)
                 matched_counted = True
             records = list(_stats(command, records))
+            aggregated = True
             projection = [name for name, _ in command.groups] + [
                 aggregate.name for aggregate in command.aggregates
             ]
@@ -133,6 +139,22 @@ def _extend(projection: list[str] | None, names: list[str]) -> list[str]:
     combined = list(projection or [])
     combined += [name for name in names if name not in combined]
     return combined
+
+
+def _filter(condition: Expr, records: list[Record], added: set[str] | None) -> list[Record]:
+    evaluate = condition.evaluate
+    required = needles(condition, added) if added is not None else None
+    if not required:
+        return [record for record in records if truthy(evaluate(record))]
+    # Events whose raw message cannot match are dropped unparsed (see prefilter.py).
+    kept = []
+    for record in records:
+        message = record.message  # type: ignore[union-attr]
+        if "\\" not in message and not any(needle in message for needle in required):
+            continue
+        if truthy(evaluate(record)):
+            kept.append(record)
+    return kept
 
 
 def _apply_fields(command: q.Fields, records: list[Record]) -> None:
@@ -225,7 +247,22 @@ def _aggregate(aggregate: q.Aggregate, members: list[Record]) -> Any:
     if aggregate.argument is None:
         return len(members)
     evaluate = aggregate.argument.evaluate
+    if function in {"earliest", "latest"}:
+        timed = [
+            (stamp, value)
+            for record in members
+            if (value := evaluate(record)) is not None
+            and (stamp := record.get("@timestamp")) is not None
+        ]
+        if not timed:
+            return None
+        pick = min if function == "earliest" else max
+        return pick(timed, key=lambda pair: int(pair[0]))[1]
     values = [value for value in (evaluate(record) for record in members) if value is not None]
+    if function in {"sortsfirst", "sortslast"}:
+        if not values:
+            return None
+        return (min if function == "sortsfirst" else max)(values, key=sort_key)
     if function == "count":
         return len(values)
     if function == "count_distinct":

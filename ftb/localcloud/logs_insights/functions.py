@@ -195,4 +195,8 @@ AGGREGATES: dict[str, tuple[int, int]] = {
     "min": (1, 1),
     "max": (1, 1),
     "pct": (2, 2),
+    "earliest": (1, 1),  # the value in the event with the earliest @timestamp
+    "latest": (1, 1),
+    "sortsfirst": (1, 1),  # the value that sorts first (Insights' sort order)
+    "sortslast": (1, 1),
 }

@@ -260,6 +260,14 @@ def test_stats_count_by_log_and_by_bin() -> None:
     assert sum(int(row["tasks"]) for row in by_bin) == 4
 
 
+def test_stats_earliest_latest_and_sort_extremes() -> None:
+    [row] = run(
+        "filter ispresent(taskId) | stats earliest(taskId) as first, latest(taskId) as last,"
+        " sortsFirst(taskId) as low, sortsLast(taskId) as high"
+    )
+    assert row == {"first": "task1", "last": "task3", "low": "task1", "high": "task12"}
+
+
 def test_stats_over_nothing_counts_zero() -> None:
     assert run('filter taskId = "none" | stats count(*)') == [{"count(*)": "0"}]
 
@@ -295,3 +303,55 @@ def test_malformed_or_unsupported_queries_are_refused(query: str, names: str) ->
     # Then the error names the command (or symbol) and where it is
     assert names in refused.value.message
     assert 0 <= refused.value.start <= refused.value.end <= max(len(query), 1) + 20
+
+
+def test_a_stopped_query_ends_cancelled_not_partial() -> None:
+    # Given a query asked to stop (StopQuery sets the flag the executor checks)
+    from ftb.localcloud.logs_insights.executor import Cancelled
+
+    # When it runs
+    # Then it raises Cancelled rather than returning the rows it had so far
+    with pytest.raises(Cancelled):
+        execute(parse_query("fields @message"), workload(), should_stop=lambda: True)
+
+
+TRICKY = [
+    json.dumps({"level": "WARNING", "taskId": "t-1", "attempt": 2}),
+    json.dumps({"level": "WARN\u00cfNG", "taskId": "t\u00e9"}),  # escaped in the raw JSON
+    '{"level": "\\u0057ARNING", "taskId": "t-2"}',  # an escape the writer chose
+    '{"level": "ERROR", "attempt": 1e3, "flag": true, "taskId": "t-3"}',
+    "plain WARNING line",
+    "REPORT RequestId: r-9\tDuration: 1.00 ms",
+]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        'filter level = "WARNING"',
+        'filter level = "WARNING" or level = "ERROR"',
+        "filter level in ['WARNING', 'ERROR'] and ispresent(taskId)",
+        'filter taskId like "t-"',
+        'filter @message like "WARNING"',
+        'filter attempt = "1000"',
+        'filter flag = "True"',
+        'filter taskId = "t\u00e9"',
+        "parse @message 'plain * line' as level | filter level = 'WARNING'",
+        "fields 'WARNING' as level | filter level = 'WARNING'",
+        'filter @type = "REPORT"',
+        'filter level != "WARNING" and taskId = "t-3"',
+    ],
+)
+def test_the_raw_message_prefilter_never_changes_rows(
+    query: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given events with escapes, numbers and booleans the raw text spells differently
+    def events() -> list[EventRecord]:
+        return [event(n, message, index=n) for n, message in enumerate(TRICKY)]
+
+    # When the query runs with the prefilter, then without it
+    with_prefilter = execute(parse_query(query), events()).rows
+    monkeypatch.setattr("ftb.localcloud.logs_insights.executor.needles", lambda *_: None)
+    without = execute(parse_query(query), events()).rows
+    # Then the rows are the same
+    assert with_prefilter == without
