@@ -151,6 +151,8 @@ class SqsPoller:
         self._echo = echo
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self.delivered = 0  # records the function took (deleted from the queue): a statistic
+        self._delivered_lock = threading.Lock()
 
     @property
     def label(self) -> str:
@@ -253,6 +255,8 @@ class SqsPoller:
             self._say(
                 f"{len(messages) - len(done)} of {len(messages)} record(s) stay queued ({why})"
             )
+        with self._delivered_lock:
+            self.delivered += len(done)
         for start in range(0, len(done), 10):
             chunk = done[start : start + 10]
             self._sqs.delete_message_batch(
