@@ -495,7 +495,7 @@ def run(options: LocalOptions, stop_requested: threading.Event) -> int:
     try:
         if not stop_requested.is_set():  # Ctrl-C during start-up: straight to the stop
             print(cloud.banner(), flush=True)
-            cloud.terminal.start_view(cloud.live_view())
+            cloud.terminal.start_view(cloud.live_view)
         stop_requested.wait()
         cloud.terminal.stop_view()
         print("\nftb local: stopping...", flush=True)

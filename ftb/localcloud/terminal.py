@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from enum import StrEnum
 
 from rich.console import Console
@@ -101,10 +102,17 @@ class Terminal:
 
     # -- the live view ----------------------------------------------------------------------
 
-    def start_view(self, view: LiveView) -> None:
-        if self.mode is Mode.LIVE:
-            self.view = view
-            view.start()
+    def start_view(self, make_view: Callable[[], LiveView]) -> None:
+        """Build and start the live view: in the default mode only."""
+        if self.mode is not Mode.LIVE:
+            return
+        try:
+            view = make_view()
+        except Exception as error:  # the cloud runs on without its view
+            self.attention("ftb local", f"no live view ({error}); function output is logged")
+            return
+        self.view = view
+        view.start()
 
     def stop_view(self) -> None:
         if self.view is not None:

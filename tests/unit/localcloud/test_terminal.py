@@ -240,3 +240,27 @@ def test_the_function_log_sits_next_to_the_state_file(tmp_path: Path) -> None:
         "              fn | a",
         "              fn | b",
     ]
+
+
+def test_only_the_default_mode_builds_a_view_and_a_broken_one_is_one_line(
+    tmp_path: Path,
+) -> None:
+    built: list[str] = []
+
+    def broken() -> LiveView:
+        built.append("view")
+        raise RuntimeError("endpoint busy")
+
+    # Given --verbose and --quiet  When the view would start  Then none is built
+    for mode in (Mode.VERBOSE, Mode.QUIET):
+        terminal, _ = _terminal(mode, tmp_path)
+        terminal.start_view(broken)
+        assert built == []
+    # Given the default mode and a view that cannot be built
+    terminal, shown = _terminal(Mode.LIVE, tmp_path)
+    # When it starts  Then the cloud runs on, and one line says so
+    terminal.start_view(broken)
+    assert built == ["view"] and terminal.view is None
+    assert shown.getvalue().splitlines() == [
+        "ftb local: no live view (endpoint busy); function output is logged"
+    ]
