@@ -63,6 +63,14 @@ def stdout_console() -> Console:
     return console
 
 
+def stderr_console() -> Console:
+    """The same for progress and errors (a progress bar's columns are not cut when piped)."""
+    console = Console(stderr=True)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console = Console(stderr=True, width=PIPED_WIDTH)
+    return console
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -81,7 +89,7 @@ class Output:
 
     json_mode: bool = False
     out: Console = field(default_factory=stdout_console)
-    err: Console = field(default_factory=lambda: Console(stderr=True))
+    err: Console = field(default_factory=stderr_console)
 
     def json(self, value: Any) -> None:
         # Plain print: rich would re-wrap and highlight, and scripts need the exact text.
