@@ -24,8 +24,14 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP) ## create .venv with every dependency
 
-run: $(STAMP) ## run the whole system locally (API on :3000, AWS endpoint on :4566)
-	$(BIN)/ftb local
+# `make run` seeds process-task's simulated failures, so the README's walkthrough fails the
+# same tasks every time (FAILURE_SEED= for random failures); ARGS go to `ftb local`, e.g.
+# make run ARGS="--verbose" or ARGS="--port 3001 --endpoint-port 4567".
+FAILURE_SEED ?= walkthrough
+RUN_SEED := $(if $(FAILURE_SEED),--set-env process-task:FAILURE_SEED=$(FAILURE_SEED))
+
+run: $(STAMP) ## run the whole system locally (API on :3000, AWS endpoint on :4566; ARGS="..." for ftb local)
+	$(BIN)/ftb local $(RUN_SEED) $(ARGS)
 
 test: $(STAMP) ## every test: unit, integration, infrastructure, ops, end-to-end, reliability
 	$(BIN)/pytest

@@ -81,11 +81,23 @@ def acknowledge_stack_findings(
                 "contract (the original system's clients call it without credentials); add an "
                 "authorizer in front when clients can carry credentials (docs/decisions.md).",
             )
+    api_resource = rest_api.node.default_child
+    assert api_resource is not None
+    acknowledge(
+        api_resource,
+        "AwsSolutions-APIG2",
+        "The validator checks request parameters only: submit-task is the one validator of a "
+        "body, so a client gets the field and the reason (a gateway response cannot carry "
+        "them); it parses strictly and checks before any side effect, and the stage's "
+        "throttling bounds what bad bodies cost (docs/decisions.md).",
+    )
     acknowledge(
         rest_api.deployment_stage,
         "AwsSolutions-APIG3",
-        "No WAF web ACL: the stage's rate/burst throttling bounds abuse and request validation "
-        "rejects malformed bodies; a web ACL adds a fixed monthly cost this sample does not need.",
+        "No WAF web ACL: the stage's rate/burst throttling bounds abuse, and submit-task "
+        "validates every body before any side effect (docs/decisions.md: the function is the "
+        "one validator of the body); a web ACL adds a fixed monthly cost this sample does not "
+        "need.",
     )
 
 

@@ -127,8 +127,15 @@ def register(subparsers: Any) -> None:
         "visibility-timeout:task-queue=10 (repeatable; docs/reliability.md)",
     )
     parser.add_argument("--resynth", action="store_true", help="synthesize even if cached")
-    parser.add_argument(
-        "--quiet", action="store_true", help="do not echo the functions' output to the terminal"
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument(
+        "--verbose",
+        action="store_true",
+        help="echo every function's output and every API request (default: a live view; "
+        "function output goes to the log groups and .ftb/local.functions.log)",
+    )
+    output.add_argument(
+        "--quiet", action="store_true", help="no live view: only errors that need attention"
     )
     parser.add_argument(
         "--state-file",
@@ -159,7 +166,7 @@ def _run_local(args: argparse.Namespace) -> int:
         parameters=dict(args.parameters),
         state_file=statefile.state_file_path(args.state_file, root),
         resynth=args.resynth,
-        echo_functions=not args.quiet,
+        output=_output_mode(args),
         faults=_faults(args),
     )
     stop = threading.Event()
@@ -175,6 +182,12 @@ def _run_local(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     return local.run(options, stop)
+
+
+def _output_mode(args: argparse.Namespace) -> Any:
+    from ftb.localcloud.terminal import Mode
+
+    return Mode.VERBOSE if args.verbose else Mode.QUIET if args.quiet else Mode.LIVE
 
 
 def _faults(args: argparse.Namespace) -> Any:

@@ -34,7 +34,9 @@ from ftb.localcloud.control_plane import register_control_plane
 from ftb.localcloud.endpoint import AwsEndpoint, display_host
 from ftb.localcloud.event_sources import SqsPoller, start_pollers
 from ftb.localcloud.faults import FaultConfig, Faults
+from ftb.localcloud.function_log import FunctionLog, log_file_path
 from ftb.localcloud.lambda_runtime import LambdaRuntime
+from ftb.localcloud.live_view import LiveView, Sources, dead_letter_queue_urls
 from ftb.localcloud.logs_insights import LogsInsightsApi
 from ftb.localcloud.provision import (
     EnvOverride,
@@ -45,10 +47,13 @@ from ftb.localcloud.provision import (
 )
 from ftb.localcloud.stepfunctions_reads import StepFunctionsReads
 from ftb.localcloud.template import Resolver, StackContext, Template, TemplateError, load_template
+from ftb.localcloud.terminal import Mode, Terminal
 
 DEFAULT_API_PORT = 3000
 DEFAULT_ENDPOINT_PORT = 4566
 DEFAULT_REGION = "us-east-1"
+# What the banner's AWS CLI line sets, so that it works in a shell without AWS configuration.
+LOCAL_CREDENTIALS = "AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local"
 # Workers per function without reserved concurrency: a limit of this machine, not of AWS.
 MAX_CONCURRENCY_DEFAULT = 4
 
@@ -73,7 +78,7 @@ class LocalOptions:
     parameters: dict[str, str] = field(default_factory=dict)
     state_file: Path | None = None
     resynth: bool = False
-    echo_functions: bool = True
+    output: Mode = Mode.LIVE  # the terminal: live view, --verbose or --quiet (terminal.py)
     faults: FaultConfig | None = None  # fault injection (ftb/localcloud/faults): off by default
 
     @property
@@ -141,7 +146,7 @@ class LocalCloud:
         self.api: ApiServer | None = None
         self.pollers: list[SqsPoller] = []
         self.faults: Faults | None = None
-        self._echo_lock = threading.Lock()
+        self.terminal = Terminal(options.output, FunctionLog(log_file_path(options.state_path)))
         self._stopped = False
         self._work_dir: tempfile.TemporaryDirectory[str] | None = None
 
@@ -254,7 +259,7 @@ class LocalCloud:
             self._runtime_invoke,
             options.region,
             concurrency_limit=limit,
-            echo=lambda source, line: self._echo(source, line),
+            echo=self.terminal.attention,
             faults=self.faults,
         )
         register_control_plane(
@@ -333,19 +338,31 @@ class LocalCloud:
 
     # -- terminal -----------------------------------------------------------------------
 
-    def _echo(self, source: str, line: str) -> None:
-        with self._echo_lock:
-            for part in line.split("\r"):
-                print(f"{source:>16} | {part}", flush=True)
-
     def _function_echo(self, function: str, line: str) -> None:
-        if not self.options.echo_functions:
-            return
         prefix = f"{self.template.stack_name}-" if self.template else ""
-        self._echo(function.removeprefix(prefix), line)
+        self.terminal.function_line(function.removeprefix(prefix), line)
 
     def _api_echo(self, line: str) -> None:
-        self._echo("api", line)
+        self.terminal.api_line(line)
+
+    def live_view(self) -> LiveView:
+        """The compact view of what the stack is doing (live_view.py), on its own clients."""
+        assert self.stack is not None and self.endpoint is not None and self.template is not None
+        clients = Clients(self.endpoint.url, self.options.region)
+        dead_letter_urls = dead_letter_queue_urls(
+            clients.sqs, [queue.url for queue in self.stack.queues.values()]
+        )
+        consumers = [p for p in self.pollers if p.mapping.queue.url in dead_letter_urls]
+        sources = Sources(
+            stepfunctions=clients.stepfunctions,
+            sqs=clients.sqs,
+            state_machine_arns=sorted(self.stack.state_machines.values()),
+            dead_letter_queue_urls=dead_letter_urls,
+            delivered_from_dead_letter_queues=lambda: sum(p.delivered for p in consumers),
+        )
+        return LiveView(
+            self.template.stack_name, sources, self.terminal.counters, self.terminal.console
+        )
 
     def banner(self) -> str:
         assert self.stack is not None and self.template is not None and self.endpoint is not None
@@ -368,6 +385,8 @@ class LocalCloud:
             "CloudWatch Logs, Lambda Invoke; any credentials)",
             f"  region        {self.options.region}",
             f"  state file    {self.options.state_path}  (`ftb outputs` prints the outputs)",
+            f"  function log  {self.terminal.log.path if self.terminal.log else '-'}  "
+            "(also in the log groups; --verbose echoes it here)",
             "",
             "Stack outputs (local values):",
         ]
@@ -428,8 +447,11 @@ class LocalCloud:
         machine = self.outputs.get("StateMachineArn")
         if isinstance(machine, str) and ":stateMachine:" in machine:
             execution = machine.replace(":stateMachine:", ":execution:") + ":demo-1"
+            # Pasted into a fresh shell it must work: the local endpoint takes any credentials,
+            # but the AWS CLI refuses to send a request without some.
             lines.append(
-                f"  aws --endpoint-url {endpoint} --region {self.options.region} "
+                f"  {LOCAL_CREDENTIALS} {_aws_cli()} --endpoint-url {endpoint} "
+                f"--region {self.options.region} "
                 f"stepfunctions get-execution-history --execution-arn {execution}"
             )
         return lines
@@ -441,6 +463,7 @@ class LocalCloud:
         if self._stopped:
             return
         self._stopped = True
+        self.terminal.stop_view()
         for poller in self.pollers:
             poller.signal_stop()
         if self.api is not None:
@@ -458,11 +481,19 @@ class LocalCloud:
         statefile.remove(self.options.state_path, os.getpid())
         if self._work_dir is not None:
             self._work_dir.cleanup()
+        self.terminal.close()
 
 
 _EXECUTE_API = re.compile(
     r"https://([a-z0-9]+)\.execute-api\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/([^/\s\"]+)"
 )
+
+
+def _aws_cli() -> str:
+    """The AWS CLI installed beside this Python (.venv/bin/aws: on no PATH in a fresh shell),
+    else `aws` from the PATH."""
+    beside = Path(sys.executable).parent / "aws"
+    return str(beside) if beside.is_file() and os.access(beside, os.X_OK) else "aws"
 
 
 def _display_host(host: str) -> str:
@@ -480,7 +511,9 @@ def run(options: LocalOptions, stop_requested: threading.Event) -> int:
     try:
         if not stop_requested.is_set():  # Ctrl-C during start-up: straight to the stop
             print(cloud.banner(), flush=True)
+            cloud.terminal.start_view(cloud.live_view)
         stop_requested.wait()
+        cloud.terminal.stop_view()
         print("\nftb local: stopping...", flush=True)
     finally:
         cloud.stop()

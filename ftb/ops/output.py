@@ -8,6 +8,7 @@ talk to). Every error message ends with what to do next.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,9 @@ from rich.table import Table
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+# Piped (no terminal to fit), tables keep every row on one line up to this width: rich would
+# otherwise assume 80 columns and fold every cell (COLUMNS, when set, still wins).
+PIPED_WIDTH = 4096
 
 # Status colours shared by every table.
 STATUS_STYLES = {
@@ -51,6 +55,22 @@ def styled_status(status: str | None) -> str:
     return f"[{style}]{escape(status)}[/]" if style else escape(status)
 
 
+def stdout_console() -> Console:
+    """rich's console for data: the terminal's width, or full width when piped."""
+    console = Console(soft_wrap=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console = Console(soft_wrap=False, width=PIPED_WIDTH)
+    return console
+
+
+def stderr_console() -> Console:
+    """The same for progress and errors (a progress bar's columns are not cut when piped)."""
+    console = Console(stderr=True)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console = Console(stderr=True, width=PIPED_WIDTH)
+    return console
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -68,8 +88,8 @@ class Output:
     """One command's output channel. Data goes to stdout; progress and errors to stderr."""
 
     json_mode: bool = False
-    out: Console = field(default_factory=lambda: Console(soft_wrap=False))
-    err: Console = field(default_factory=lambda: Console(stderr=True))
+    out: Console = field(default_factory=stdout_console)
+    err: Console = field(default_factory=stderr_console)
 
     def json(self, value: Any) -> None:
         # Plain print: rich would re-wrap and highlight, and scripts need the exact text.

@@ -29,6 +29,7 @@ class HttpAnswer:
     body: Any  # parsed JSON, or the raw text
     attempts: int = 1
     transport_error: str | None = None
+    refused: bool = False  # the connection was refused: nothing listens there (any more)
 
     @property
     def message(self) -> str:
@@ -67,7 +68,12 @@ def _once(request: urllib.request.Request, timeout: float) -> HttpAnswer:
         return HttpAnswer(status=error.code, body=_decode(error.read()))
     except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as error:
         reason = getattr(error, "reason", error)
-        return HttpAnswer(status=0, body=None, transport_error=f"no answer: {reason}")
+        return HttpAnswer(
+            status=0,
+            body=None,
+            transport_error=f"no answer: {reason}",
+            refused=isinstance(reason, ConnectionRefusedError),
+        )
 
 
 def request(

@@ -16,8 +16,10 @@ from constructs import Construct
 from infra import names
 
 # The request rules come from the API's one description (api/openapi.yaml); the handler's
-# pydantic model stays the authority (it also answers 413 and 415, which a schema cannot
-# express) and tests/unit/test_openapi_contract.py keeps the two in step.
+# pydantic model is the one validator of the body (it names the field and the reason, and also
+# answers 413 and 415, which a schema cannot express): the gateway keeps the model as the
+# method's documentation (exported OpenAPI, SDKs) but does not validate bodies against it
+# (docs/decisions.md). tests/unit/test_openapi_contract.py keeps the two in step.
 OPENAPI_PATH = names.REPO_ROOT / "api" / "openapi.yaml"
 REQUEST_SCHEMA_NAME = "TaskSubmission"
 
@@ -95,16 +97,31 @@ ACCESS_LOG_FORMAT = {
     "xrayTraceId": "$context.xrayTraceId",
 }
 
-# A gateway response is plain substitution, not VTL: a validation message holding quotes
-# cannot be escaped into JSON, so the body states the contract and the access log keeps the
-# precise reason (validationError).
-BAD_REQUEST_BODY_TEMPLATE = json.dumps(
+_HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
+
+
+def offered_routes(document: dict[str, Any], stage: str = names.API_STAGE_NAME) -> list[str]:
+    """`METHOD /stage/path` for every operation the OpenAPI document describes."""
+    return [
+        f"{method.upper()} /{stage}{path}"
+        for path, item in document["paths"].items()
+        for method in _HTTP_METHODS
+        if method in item
+    ]
+
+
+# API Gateway answers a path or method the API does not define with 403 "Missing
+# Authentication Token" (its MISSING_AUTHENTICATION_TOKEN response, also given to an unsigned
+# request where a route needs IAM authorization). The status stays; the body adds what the API
+# offers. A gateway response is plain substitution, not VTL: only constants and $context.
+MISSING_ROUTE_BODY_TEMPLATE = json.dumps(
     {
-        "message": "Invalid request body",
+        "message": "Missing Authentication Token",
         "detail": (
-            "The body must be a JSON object with exactly two fields: taskId (1-80 characters "
-            "of A-Z a-z 0-9 _ -) and payload (a JSON object)."
+            "No such route, or the request lacks the credentials the route requires. "
+            "This API offers: " + ", ".join(offered_routes(openapi_document())) + "."
         ),
+        "routes": offered_routes(openapi_document()),
         "requestId": "$context.requestId",
     }
 )
@@ -152,18 +169,19 @@ class TaskApi(Construct):
         # ApiUrl (stack output) replaces the output RestApi adds on its own.
         self.api.node.try_remove_child("Endpoint")
         self.api.add_gateway_response(
-            "BadRequestBody",
-            type=apigw.ResponseType.BAD_REQUEST_BODY,
-            status_code="400",
-            templates={"application/json": BAD_REQUEST_BODY_TEMPLATE},
+            "MissingRoute",
+            type=apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN,
+            status_code="403",
+            templates={"application/json": MISSING_ROUTE_BODY_TEMPLATE},
         )
-        # One validator for both methods: POST's body against its model, GET's path parameter.
+        # The gateway keeps the cheap check (GET's path parameter); the body is submit-task's
+        # to judge, so a client learns which field is wrong and why (docs/decisions.md).
         self.validator = apigw.RequestValidator(
             self,
             "Validator",
             rest_api=self.api,
-            request_validator_name="validate-body-and-parameters",
-            validate_request_body=True,
+            request_validator_name="validate-parameters",
+            validate_request_body=False,
             validate_request_parameters=True,
         )
         self.submission_model = self.api.add_model(
@@ -174,7 +192,8 @@ class TaskApi(Construct):
             schema=TASK_SUBMISSION_SCHEMA,
         )
         tasks = self.api.root.add_resource(names.TASKS_RESOURCE)
-        # Only application/json bodies are validated by the model; the handler answers 415
+        # The model documents the body (exported OpenAPI, SDKs); the validator does not apply
+        # it: submit-task answers every bad body with the field and the reason (400), and 415
         # for any other content type.
         tasks.add_method(
             "POST",

@@ -158,9 +158,12 @@ def test_unknown_routes_and_tasks_are_answered_as_api_gateway_does(
     unknown_method = http("DELETE", f"{cloud.tasks_endpoint}/abc")
     unknown_task = cloud.get_task(new_id("never"))
 
-    # Then API Gateway's own 403 answers the routes, and the function's 404 the task
+    # Then API Gateway's own 403 answers the routes, saying what the API offers, and the
+    # function's 404 the task
     assert unknown_path.status == 403
-    assert unknown_path.json() == {"message": "Missing Authentication Token"}
+    assert unknown_path.json()["message"] == "Missing Authentication Token"
+    assert unknown_path.json()["routes"] == ["POST /v1/tasks", "GET /v1/tasks/{taskId}"]
     assert unknown_method.status == 403
+    assert "GET /v1/tasks/{taskId}" in unknown_method.json()["detail"]
     assert unknown_task.status == 404
     assert unknown_path.headers.get("x-amzn-ErrorType") == "MissingAuthenticationTokenException"

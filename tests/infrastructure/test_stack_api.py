@@ -62,12 +62,13 @@ def test_routes_are_lambda_proxy_integrations(stack, route, spec):
     assert permitted and all(p["Principal"] == "apigateway.amazonaws.com" for p in permitted)
 
 
-def test_post_validates_the_body_against_the_model(stack):
+def test_post_leaves_the_body_to_the_function_and_documents_it_with_the_model(stack):
     # Given POST /tasks
     method = _methods(stack)[("POST", "/tasks")]
     validator = stack.props(method["RequestValidatorId"]["Ref"])
-    # Then its validator checks the body against the TaskSubmission model for JSON bodies
-    assert validator["ValidateRequestBody"] is True
+    # Then its validator does not judge bodies (submit-task names the field and the reason),
+    # and the TaskSubmission model documents the JSON body
+    assert validator["ValidateRequestBody"] is False
     assert set(method["RequestModels"]) == {"application/json"}
     model = stack.props(method["RequestModels"]["application/json"]["Ref"])
     assert model["ContentType"] == "application/json"
@@ -146,22 +147,31 @@ def test_model_agrees_with_the_handler_model(stack, case):
     assert gateway_accepts == _handler_accepts(body)
 
 
-def test_rejected_bodies_get_a_json_400_that_states_the_contract(stack):
-    # Given the gateway response for bodies the model rejects
-    responses = [
+def test_no_gateway_response_hides_the_functions_reason_for_a_bad_body(stack):
+    # Given the gateway responses  Then none rewrites a body rejection: the function's 400 is it
+    types = [
+        r["Properties"]["ResponseType"]
+        for r in stack.of_type("AWS::ApiGateway::GatewayResponse").values()
+    ]
+    assert "BAD_REQUEST_BODY" not in types and "DEFAULT_4XX" not in types
+
+
+def test_an_undefined_route_keeps_the_403_and_says_what_the_api_offers(stack):
+    # Given the gateway response for a path or method the API does not define
+    [response] = [
         r["Properties"]
         for r in stack.of_type("AWS::ApiGateway::GatewayResponse").values()
-        if r["Properties"]["ResponseType"] == "BAD_REQUEST_BODY"
+        if r["Properties"]["ResponseType"] == "MISSING_AUTHENTICATION_TOKEN"
     ]
-    assert len(responses) == 1
-    response = responses[0]
-    # Then it is a 400 whose template is valid JSON once API Gateway substitutes the request id
-    assert response["StatusCode"] == "400"
+    # Then it keeps API Gateway's 403 and message, and its JSON lists the operations of
+    # api/openapi.yaml under the stage
+    assert response["StatusCode"] == "403"
     body = json.loads(
         response["ResponseTemplates"]["application/json"].replace("$context.requestId", "abc")
     )
-    assert body["message"] == "Invalid request body"
-    assert "taskId" in body["detail"] and "payload" in body["detail"]
+    assert body["message"] == "Missing Authentication Token"
+    assert body["routes"] == ["POST /v1/tasks", "GET /v1/tasks/{taskId}"]
+    assert "This API offers: POST /v1/tasks, GET /v1/tasks/{taskId}." in body["detail"]
 
 
 def test_stage_throttling_tracing_and_logging(stack):

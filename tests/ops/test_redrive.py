@@ -10,10 +10,15 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from ftb.ops import tasks
+from ftb.ops.commands.redrive import candidates
+from ftb.ops.tasks import FailedRun
 from task_domain import records
 from task_domain.models import payload_digest
 from task_domain.naming import derived_name
@@ -72,9 +77,61 @@ def test_a_running_task_is_refused(ftb: Callable[..., Run], deployed_stack: Depl
     # Then it is refused with the reason, exit code 1, and nothing changed
     assert run.code == 1
     assert run.json() == [
-        {"taskId": "job-run", "outcome": "refused", "reason": "still running (run 1: job-run)"}
+        {
+            "taskId": "job-run",
+            "outcome": "refused",
+            "reason": "still running (run 1: job-run)",
+            "next": "wait for the run to end: `ftb status job-run`",
+        }
     ]
     assert "runs" not in _record(deployed_stack, "job-run")
+
+
+def test_a_refused_redrive_prints_its_next_step(
+    ftb: Callable[..., Run], deployed_stack: DeployedStack
+) -> None:
+    # Given a task whose execution runs
+    _seed(deployed_stack, "job-next", {"n": 1})
+    # When it is redriven, for a person (no --json)
+    run = ftb("redrive", "job-next", *_stack_args(deployed_stack))
+    # Then the table gives the reason and a `next:` line says what to do
+    assert run.code == 1
+    assert "still running" in run.out
+    assert "next: wait for the run to end: `ftb status job-next`" in run.err
+
+
+def _failed_run(task_id: str, error: str) -> FailedRun:
+    return FailedRun(
+        task_id=task_id,
+        source="workflow",
+        error=error,
+        cause="...",
+        failed_at=None,
+        execution_name=task_id,
+        current_run=task_id,
+    )
+
+
+def test_all_failed_leaves_permanent_failures_alone_unless_included(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a transient and a permanent failure, each the task's current run
+    runs = [_failed_run("t-1", "TransientTaskError"), _failed_run("t-3", "PermanentTaskError")]
+    monkeypatch.setattr(tasks, "dead_lettered", lambda *args, **kwargs: list(runs))
+    target = SimpleNamespace(client=lambda name: None, table=lambda: None, state_machine_arn="sm")
+    # When the candidates of --all-failed are chosen, without and with --include-permanent
+    default = candidates(target, timedelta(hours=1))  # type: ignore[arg-type]
+    included = candidates(target, timedelta(hours=1), include_permanent=True)  # type: ignore[arg-type]
+    # Then the permanent failure is left alone (and named), unless included
+    assert default == (["t-1"], ["t-3"])
+    assert included == (["t-1", "t-3"], [])
+
+
+def test_include_permanent_needs_all_failed(ftb: Callable[..., Run]) -> None:
+    # Given task ids  When --include-permanent is added  Then it is a usage error with a hint
+    run = ftb("redrive", "t-1", "--include-permanent")
+    assert run.code == 2
+    assert "--include-permanent only applies to --all-failed" in run.err and "next:" in run.err
 
 
 def test_a_failed_task_is_redriven_under_a_new_name_and_the_first_run_stays_reachable(
@@ -164,6 +221,7 @@ def test_dead_letters_list_failed_runs_and_say_which_were_redriven(
     assert set(outcomes) == {"dl-1", "dl-intake"}
     assert outcomes["dl-1"]["executionName"] == "dl-1-r1"
     assert "--payload" in outcomes["dl-intake"]["reason"]
+    assert outcomes["dl-intake"]["next"].startswith("`ftb redrive dl-intake --payload")
     assert redriven.code == 1
 
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
+import socket
 from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from tests.support.ops import FakeApi, Run
 
@@ -149,3 +153,50 @@ def test_without_a_local_cloud_or_stack_the_error_says_how_to_get_one(
     assert run.code == 2
     assert "not running" in run.err
     assert "make run" in run.err and "--stack" in run.err
+
+
+def _dead_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_once_the_cloud_is_gone_submit_stops_retrying_and_says_so(
+    ftb: Callable[..., Run], fake_api: FakeApi
+) -> None:
+    # Given a local cloud whose API no longer listens (connections are refused)
+    state = json.loads(fake_api.state_file.read_text("utf-8"))
+    state["outputs"]["TasksEndpoint"] = f"http://127.0.0.1:{_dead_port()}/tasks"
+    fake_api.state_file.write_text(json.dumps(state), "utf-8")
+    # When 40 tasks are submitted, 2 at a time
+    run = ftb("submit", "--count", "40", "--rate", "0", "--concurrency", "2")
+    # Then the first refusals stop it: the rest are not sent, and it says why and what to do
+    assert run.code == 1
+    assert "the API stopped answering (connection refused)" in run.err
+    assert "is the local cloud still running (`make run`)?" in run.err
+    not_sent = int(re.search(r"so (\d+) task\(s\) were not sent", run.err).group(1))  # type: ignore[union-attr]
+    assert not_sent >= 40 - 2 * 2  # at most the requests already queued to the 2 workers
+    # And the no-answer rows carry status 0, as documented (docs/operations.md)
+    rows = [line for line in run.out.splitlines() if "no answer" in line or "not sent" in line]
+    assert rows and all(re.match(r"│\s*0\s*│", row) for row in rows), run.out
+
+
+def test_a_table_piped_to_a_file_keeps_each_row_on_one_line(
+    ftb: Callable[..., Run], fake_api: FakeApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given stdout is not a terminal and no COLUMNS says how wide it is
+    monkeypatch.delenv("COLUMNS")
+    fake_api.tasks["taken"] = {"v": 1}
+    reason_ids = [f"bad!{n}-{'x' * 30}" for n in range(3)]
+    lines = [{"taskId": "taken", "payload": {"v": 2}}] + [
+        {"taskId": task_id, "payload": {}} for task_id in reason_ids
+    ]
+    path = tmp_path / "tasks.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n", "utf-8")
+    # When the rejections are printed as a table
+    run = ftb("submit", "--file", str(path), "--rate", "0")
+    # Then each row is one line, wider than 80 columns, with its full reason and task ids
+    rows = [line for line in run.out.splitlines() if line.startswith("│ 400")]
+    assert len(rows) == 1, run.out
+    assert all(task_id in rows[0] for task_id in reason_ids)
+    assert "taskId: must be" in rows[0] and len(rows[0]) > 80

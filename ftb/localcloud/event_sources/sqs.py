@@ -167,6 +167,8 @@ class SqsPoller:
         self._parked: set[int] = set()  # pollers waiting while paused
         self._transition = "Enabling"
         self.last_modified = time.time()
+        self.delivered = 0  # records the function took (deleted from the queue): a statistic
+        self._delivered_lock = threading.Lock()
 
     @property
     def label(self) -> str:
@@ -339,6 +341,8 @@ class SqsPoller:
             self._say(
                 f"{len(messages) - len(done)} of {len(messages)} record(s) stay queued ({why})"
             )
+        with self._delivered_lock:
+            self.delivered += len(done)
         for start in range(0, len(done), 10):
             chunk = done[start : start + 10]
             self._sqs.delete_message_batch(

@@ -48,6 +48,7 @@ from ftb.ops.output import EXIT_FAILED, EXIT_OK, CommandError, Output, styled_st
 from ftb.ops.target import Target
 from task_domain import records
 from task_domain.aws_errors import is_code
+from task_domain.errors import PERMANENT_ERROR_NAME
 from task_domain.models import WorkflowInput, payload_digest, utc_now
 from task_domain.naming import derived_name
 from task_domain.records import TaskRecord
@@ -67,6 +68,7 @@ class Result:
     execution_name: str | None = None
     execution_arn: str | None = None
     final_status: str | None = None
+    next_step: str = ""  # for a refused or failed task: what to do (printed as `next:`)
 
     @property
     def ok(self) -> bool:
@@ -84,6 +86,7 @@ class Result:
             "executionName": self.execution_name,
             "executionArn": self.execution_arn,
             "finalStatus": self.final_status,
+            "next": self.next_step or None,
         }
         return {key: value for key, value in body.items() if value is not None}
 
@@ -109,6 +112,12 @@ def register(subparsers: Any) -> None:
         "--payload",
         metavar="JSON|@FILE",
         help="the payload of a task dead-lettered at intake (it has no execution to read it from)",
+    )
+    parser.add_argument(
+        "--include-permanent",
+        action="store_true",
+        help=f"with --all-failed: also tasks that failed permanently ({PERMANENT_ERROR_NAME}), "
+        "which fail again unless their cause was fixed",
     )
     parser.add_argument("--dry-run", action="store_true", help="say what would be redriven")
     parser.add_argument(
@@ -267,12 +276,55 @@ class Redriver:
             result.final_status = "RUNNING"
 
 
-def candidates(target: Target, since: timedelta) -> list[str]:
-    """The tasks whose current run failed within `since` (failed executions + intake)."""
+def candidates(
+    target: Target, since: timedelta, *, include_permanent: bool = False
+) -> tuple[list[str], list[str]]:
+    """(to redrive, left alone): the tasks whose current run failed within `since` (failed
+    executions + intake); those that failed permanently are left alone unless included."""
     runs = tasks.dead_lettered(
         target.client("stepfunctions"), target.table(), target.state_machine_arn, utc_now() - since
     )
-    return list(dict.fromkeys(run.task_id for run in runs if run.current_run == run.execution_name))
+    current = [run for run in runs if run.current_run == run.execution_name]
+    permanent = [run.task_id for run in current if run.error == PERMANENT_ERROR_NAME]
+    chosen = [run.task_id for run in current if include_permanent or run.task_id not in permanent]
+    left = [] if include_permanent else permanent
+    return list(dict.fromkeys(chosen)), list(dict.fromkeys(left))
+
+
+# Why a redrive was refused (the start of Result.reason) -> what to do next.
+_NEXT_STEPS = (
+    ("unknown task", "check the taskId: `ftb tasks` lists the tasks"),
+    ("still running", "wait for the run to end: `ftb status {task}`"),
+    ("still queued", "wait for it to start and end: `ftb status {task}`"),
+    ("succeeded", "nothing to do: `ftb status {task}` shows its result"),
+    (
+        "dead-lettered at intake",
+        "`ftb redrive {task} --payload '<the payload it was submitted with>'`",
+    ),
+    (
+        "--payload is not",
+        "pass the payload the task was submitted with: `ftb redrive {task} --payload ...`",
+    ),
+    (
+        "another redrive",
+        "see `ftb status {task}`; run `ftb redrive {task}` again if it still failed",
+    ),
+)
+
+
+def next_step(result: Result) -> str:
+    """What to do about a task that was not redriven, or whose new run failed."""
+    task = result.task_id
+    if result.outcome == "refused":
+        for start, hint in _NEXT_STEPS:
+            if result.reason.startswith(start):
+                return hint.format(task=task)
+        return f"see `ftb status {task}` and `ftb history {task}`"
+    if result.outcome == "failed":
+        return "" if "ftb redrive" in result.reason else f"see `ftb history {task}`"
+    if result.final_status not in (None, "SUCCEEDED"):
+        return f"see why with `ftb history {task}` and `ftb logs {task}`"
+    return ""
 
 
 def _run(args: argparse.Namespace, output: Output) -> int:
@@ -290,8 +342,24 @@ def _run(args: argparse.Namespace, output: Output) -> int:
         raise CommandError(
             "--payload is for one task dead-lettered at intake", "redrive that one task alone"
         )
+    if args.include_permanent and not args.all_failed:
+        raise CommandError(
+            "--include-permanent only applies to --all-failed",
+            "name the tasks to redrive them whatever their error, or add --all-failed",
+        )
     target = resolve_target(args, output)
-    task_ids = list(dict.fromkeys(args.task_ids)) or candidates(target, args.since or DEFAULT_SINCE)
+    task_ids: list[str] = list(dict.fromkeys(args.task_ids))
+    left_alone: list[str] = []
+    if args.all_failed:
+        task_ids, left_alone = candidates(
+            target, args.since or DEFAULT_SINCE, include_permanent=args.include_permanent
+        )
+    if left_alone and not output.json_mode:
+        shown = ", ".join(left_alone[:5]) + (" …" if len(left_alone) > 5 else "")
+        output.note(
+            f"left alone: {len(left_alone)} task(s) that failed permanently "
+            f"({PERMANENT_ERROR_NAME}: {shown}); --include-permanent redrives them too"
+        )
     if not task_ids:
         output.line("no failed tasks to redrive")
         return EXIT_OK
@@ -299,6 +367,8 @@ def _run(args: argparse.Namespace, output: Output) -> int:
     results = list(bounded_map(redriver.redrive, task_ids, _CONCURRENCY))
     if args.wait and not args.dry_run:
         redriver.wait(results, output)
+    for result in results:
+        result.next_step = next_step(result)
     report(results, output, waited=args.wait and not args.dry_run)
     return EXIT_OK if all(result.ok for result in results) else EXIT_FAILED
 
@@ -325,6 +395,14 @@ def report(results: list[Result], output: Output, *, waited: bool) -> None:
             row.insert(4, styled_status(result.final_status))
         rows.append(row)
     output.table(columns, rows, overflow_columns=["Reason"])
+    hints = [r for r in results if r.next_step]
+    for result in hints[:5]:
+        prefix = f"{result.task_id}: " if len(results) > 1 else ""
+        output.err.print(
+            f"[bold]next:[/] {escape(prefix + result.next_step)}", highlight=False, soft_wrap=True
+        )
+    if len(hints) > 5:
+        output.note(f"({len(hints) - 5} more; `--json` gives each task's next step)")
     started = [r for r in results if r.outcome in {"redriven", "resumed"}]
     if started and not waited:
         output.note(f"follow them with `ftb status {' '.join(r.task_id for r in started[:5])}`")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -44,6 +45,7 @@ DEFAULT_RATE = 20.0  # per second: well under the stage's throttle (50 rps, burs
 DEFAULT_CONCURRENCY = 4
 DEFAULT_PREFIX = "task"
 MAX_EXAMPLES = 5  # taskIds shown per rejection group in the table
+NOT_SENT = "not sent: the API had stopped answering (connection refused)"
 
 
 @dataclass(frozen=True)
@@ -235,12 +237,22 @@ def classify(submission: Submission, answer: task_api.HttpAnswer) -> Outcome:
     return Outcome(submission.index, submission.task_id, "rejected", answer.status, answer.message)
 
 
-def submit_one(endpoint: str, bucket: Limiter | None, submission: Submission) -> Outcome:
+def submit_one(
+    endpoint: str,
+    bucket: Limiter | None,
+    submission: Submission,
+    gone: threading.Event | None = None,
+) -> Outcome:
+    """POST one task; once a connection was refused after every retry (`gone`), send no more."""
     if submission.local_error is not None:
         return Outcome(submission.index, submission.task_id, "rejected", 0, submission.local_error)
+    if gone is not None and gone.is_set():
+        return Outcome(submission.index, submission.task_id, "rejected", 0, NOT_SENT)
     if bucket is not None:
         bucket.try_acquire("submit")
     answer = task_api.request("POST", endpoint, submission.body)
+    if answer.refused and gone is not None:
+        gone.set()
     return classify(submission, answer)
 
 
@@ -266,6 +278,7 @@ def _submit_all(
         disable=output.json_mode or len(submissions) < 2,
     )
     queue: Iterator[Submission] = iter(submissions)
+    gone = threading.Event()
     with progress, ThreadPoolExecutor(max_workers=args.concurrency) as pool:
         bar = progress.add_task("submit", total=len(submissions), status="")
         in_flight: set[Future[Outcome]] = set()
@@ -276,7 +289,7 @@ def _submit_all(
                     done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
                     for future in done:
                         _record(future.result(), summary, progress, bar)
-                in_flight.add(pool.submit(submit_one, endpoint, bucket, submission))
+                in_flight.add(pool.submit(submit_one, endpoint, bucket, submission, gone))
             for future in in_flight:
                 _record(future.result(), summary, progress, bar)
         except KeyboardInterrupt:
@@ -308,10 +321,18 @@ def _run(args: argparse.Namespace, output: Output) -> int:
     summary, interrupted = _submit_all(submissions, endpoint, args, output)
     seconds = time.monotonic() - started
     report(summary, seconds, output)
-    no_answer = all(status == 0 for status, _ in summary.rejections)
-    nothing_in = not summary.accepted and not summary.duplicates
-    if summary.rejections and no_answer and nothing_in and target.kind == "local":
-        output.warn("no answer from the API: is the local cloud still running (`make run`)?")
+    not_sent = len(summary.rejections.get((0, NOT_SENT), []))
+    if not_sent:
+        where = " is the local cloud still running (`make run`)?" if target.kind == "local" else ""
+        output.warn(
+            f"the API stopped answering (connection refused), so {not_sent} task(s) were not "
+            f"sent;{where} submit them again once it answers: submissions are idempotent"
+        )
+    else:
+        no_answer = all(status == 0 for status, _ in summary.rejections)
+        nothing_in = not summary.accepted and not summary.duplicates
+        if summary.rejections and no_answer and nothing_in and target.kind == "local":
+            output.warn("no answer from the API: is the local cloud still running (`make run`)?")
     if interrupted:
         return 130
     return EXIT_FAILED if summary.rejected else EXIT_OK
@@ -350,7 +371,8 @@ def report(summary: Summary, seconds: float, output: Output) -> None:
         for status, message, ids in groups:
             examples = ", ".join(ids[:MAX_EXAMPLES]) + (" …" if len(ids) > MAX_EXAMPLES else "")
             rows.append(
-                [str(status) if status else "-", str(len(ids)), escape(message), escape(examples)]
+                # 0: no HTTP answer (or not sent, or a line that is not JSON), as documented
+                [str(status), str(len(ids)), escape(message), escape(examples)]
             )
         output.table(
             ["Status", "Count", "Reason", "Tasks"],

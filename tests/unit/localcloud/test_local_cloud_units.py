@@ -398,3 +398,26 @@ def test_pruning_the_synth_cache_spares_an_assembly_a_running_cloud_holds(tmp_pa
     # And once released, it is pruned like any other
     synth_module._prune(tmp_path, keep=entries["new"])
     assert not entries["held"].exists()
+
+
+def test_a_customized_missing_route_response_keeps_the_403_and_its_error_type() -> None:
+    # Given an API whose MISSING_AUTHENTICATION_TOKEN response adds what the API offers
+    api = api_with("/tasks")
+    api.gateway_responses["MISSING_AUTHENTICATION_TOKEN"] = GatewayResponse(
+        status=403,
+        headers={},
+        templates={
+            "application/json": '{"message": "Missing Authentication Token", '
+            '"routes": ["POST /v1/tasks"], "requestId": "$context.requestId"}'
+        },
+    )
+    # When a route the API lacks is requested
+    response = gateway_response(api, "MISSING_AUTHENTICATION_TOKEN", "req-9")
+    # Then the status and error type are API Gateway's, the body the template's
+    assert response.status == 403
+    assert ("x-amzn-ErrorType", "MissingAuthenticationTokenException") in response.headers
+    assert json.loads(response.body) == {
+        "message": "Missing Authentication Token",
+        "routes": ["POST /v1/tasks"],
+        "requestId": "req-9",
+    }

@@ -1,0 +1,298 @@
+"""The compact live view of a running local cloud (rich `Live`): what the stack is doing.
+
+Generic: it knows no application. Its figures come from signals any stack has:
+- the API's answers (counted by status: 202 accepted, other 2xx, 4xx, 5xx);
+- every state machine's executions by status (Step Functions ListExecutions);
+- dead letters: records the event source mappings delivered from a queue that is another
+  queue's dead-letter target (its RedrivePolicy), plus the messages still waiting there;
+- each function's invocations (the REPORT line that ends each one) and errors (the
+  `[ERROR] Type: message` record Lambda's Python runtime writes for an unhandled exception).
+
+An execution that ends FAILED, TIMED_OUT or ABORTED is printed above the view as one line
+(error and cause), never as a traceback; so are the errors that need attention (crashes,
+timeouts, 5xx answers), from `Terminal`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.console import Console, Group, RenderableType
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+POLL_SECONDS = 2.0
+RATE_WINDOW_SECONDS = 10.0
+FAILED_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
+# Past this many, further failed executions are counted in the view, not listed one by one.
+MAX_FAILURE_LINES = 20
+_CAUSE_CHARS = 120
+
+
+@dataclass
+class FunctionCounts:
+    invocations: int = 0
+    errors: int = 0
+
+
+@dataclass
+class Snapshot:
+    """Everything the view shows, as plain numbers (what `render` draws)."""
+
+    uptime_seconds: float = 0.0
+    api_by_status: dict[int, int] = field(default_factory=dict)
+    executions: dict[str, int] = field(default_factory=dict)  # status -> count
+    dead_lettered: int = 0  # delivered from dead-letter queues to their consumers
+    dead_letter_waiting: int = 0  # still on the dead-letter queues
+    functions: dict[str, FunctionCounts] = field(default_factory=dict)
+    accepted_per_second: float = 0.0
+    finished_per_second: float = 0.0
+
+    @property
+    def accepted(self) -> int:
+        return self.api_by_status.get(202, 0)
+
+    @property
+    def api_total(self) -> int:
+        return sum(self.api_by_status.values())
+
+    def api_class(self, low: int, high: int) -> int:
+        return sum(n for status, n in self.api_by_status.items() if low <= status < high)
+
+    @property
+    def finished(self) -> int:
+        return sum(n for status, n in self.executions.items() if status != "RUNNING")
+
+    @property
+    def failed(self) -> int:
+        return sum(self.executions.get(status, 0) for status in FAILED_STATUSES)
+
+
+class Counters:
+    """What the terminal's signals add up to; thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.api_by_status: dict[int, int] = {}
+        self.functions: dict[str, FunctionCounts] = {}
+
+    def api_answered(self, status: int) -> None:
+        with self._lock:
+            self.api_by_status[status] = self.api_by_status.get(status, 0) + 1
+
+    def function_failed(self, function: str) -> None:
+        """An unhandled exception (its REPORT line, which follows, counts the invocation)."""
+        with self._lock:
+            self.functions.setdefault(function, FunctionCounts()).errors += 1
+
+    def function_finished(self, function: str, *, error: bool) -> None:
+        with self._lock:
+            counts = self.functions.setdefault(function, FunctionCounts())
+            counts.invocations += 1
+            counts.errors += int(error)
+
+    def copy_into(self, snapshot: Snapshot) -> None:
+        with self._lock:
+            snapshot.api_by_status = dict(self.api_by_status)
+            snapshot.functions = {
+                name: FunctionCounts(c.invocations, c.errors) for name, c in self.functions.items()
+            }
+
+
+def _one_line_cause(cause: Any) -> str:
+    """A Lambda error's cause is JSON ({errorMessage, errorType, stackTrace}): its message."""
+    text = str(cause or "")
+    with contextlib.suppress(ValueError, TypeError):
+        document = json.loads(text)
+        if isinstance(document, dict) and document.get("errorMessage"):
+            text = str(document["errorMessage"])
+    text = " ".join(text.split())
+    return text if len(text) <= _CAUSE_CHARS else text[: _CAUSE_CHARS - 1] + "…"
+
+
+def failure_line(name: str, status: str, error: Any, cause: Any) -> Text:
+    line = Text()
+    line.append(f"{status:<9}", style="red")
+    line.append(f" {name}  ")
+    line.append(str(error or status), style="bold")
+    summary = _one_line_cause(cause)
+    if summary:
+        line.append(f": {summary}")
+    return line
+
+
+def render(stack_name: str, snapshot: Snapshot) -> RenderableType:
+    """Five short lines: the API, the executions, dead letters, the functions' errors."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    s = snapshot
+    grid.add_row(
+        "API",
+        f"[green]{s.accepted} accepted (202)[/] · {s.api_class(200, 300) - s.accepted} other "
+        f"2xx · [yellow]{s.api_class(400, 500)} 4xx[/] · [red]{s.api_class(500, 600)} 5xx[/]"
+        f" · {s.accepted_per_second:.1f} accepted/s",
+    )
+    grid.add_row(
+        "Executions",
+        f"[cyan]{s.executions.get('RUNNING', 0)} running[/] · "
+        f"[green]{s.executions.get('SUCCEEDED', 0)} succeeded[/] · "
+        f"[red]{s.failed} failed[/] · {s.finished_per_second:.1f} finished/s",
+    )
+    grid.add_row(
+        "Dead letters",
+        f"[red]{s.dead_lettered + s.dead_letter_waiting}[/] ({s.dead_letter_waiting} waiting)",
+    )
+    counted = sorted(s.functions.items())
+    functions = " · ".join(f"{name} {c.errors}/{c.invocations}" for name, c in counted)
+    grid.add_row("Errors/calls", functions or "-")
+    minutes, seconds = divmod(int(s.uptime_seconds), 60)
+    title = Text.assemble(
+        (stack_name, "bold"), f" · up {minutes}m{seconds:02d}s · Ctrl-C stops", style="dim"
+    )
+    return Group(title, grid)
+
+
+@dataclass
+class Sources:
+    """Where the view reads its figures (boto3 clients of the local endpoint)."""
+
+    stepfunctions: Any
+    sqs: Any
+    state_machine_arns: list[str]
+    dead_letter_queue_urls: list[str]
+    delivered_from_dead_letter_queues: Callable[[], int]
+
+
+def dead_letter_queue_urls(sqs: Any, queue_urls: list[str]) -> list[str]:
+    """The queues named as deadLetterTargetArn in another queue's RedrivePolicy."""
+    targets: set[str] = set()
+    arns: dict[str, str] = {}
+    for url in queue_urls:
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=url, AttributeNames=["QueueArn", "RedrivePolicy"]
+        )["Attributes"]
+        arns[attributes["QueueArn"]] = url
+        with contextlib.suppress(ValueError, KeyError, TypeError):
+            targets.add(json.loads(attributes["RedrivePolicy"])["deadLetterTargetArn"])
+    return [arns[arn] for arn in sorted(targets) if arn in arns]
+
+
+class LiveView:
+    """A rich Live region, refreshed from `Sources` every POLL_SECONDS by one thread."""
+
+    def __init__(
+        self, stack_name: str, sources: Sources, counters: Counters, console: Console
+    ) -> None:
+        self.stack_name = stack_name
+        self.sources = sources
+        self.counters = counters
+        self.console = console
+        self.snapshot = Snapshot()
+        self._started = time.monotonic()
+        self._seen_failures: set[str] = set()
+        self._failure_lines = 0
+        self._baseline = True  # failures that predate the view (a restored state) are not news
+        self._samples: deque[tuple[float, int, int]] = deque()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._live = Live(self._render(), console=console, refresh_per_second=2, auto_refresh=True)
+
+    def _render(self) -> RenderableType:
+        return render(self.stack_name, self.snapshot)
+
+    def start(self) -> None:
+        self._live.start()
+        self._thread = threading.Thread(target=self._run, name="live-view", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """One last poll, so the final figures (printed once when piped) are current."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=POLL_SECONDS * 3)
+        with contextlib.suppress(Exception):
+            self.poll()
+        self._live.update(self._render())
+        self._live.stop()
+
+    def print(self, renderable: RenderableType) -> None:
+        """A line above the view (it stays on screen; the view redraws below it)."""
+        self.console.print(renderable, highlight=False, soft_wrap=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(POLL_SECONDS):
+            try:
+                self.poll()
+            except Exception:  # the endpoint is stopping, or busy: try again next time
+                continue
+            self._live.update(self._render())
+
+    def poll(self) -> None:
+        snapshot = Snapshot(uptime_seconds=time.monotonic() - self._started)
+        self.counters.copy_into(snapshot)
+        for arn in self.sources.state_machine_arns:
+            self._count_executions(arn, snapshot)
+        for url in self.sources.dead_letter_queue_urls:
+            attributes = self.sources.sqs.get_queue_attributes(
+                QueueUrl=url,
+                AttributeNames=[
+                    "ApproximateNumberOfMessages",
+                    "ApproximateNumberOfMessagesNotVisible",
+                ],
+            )["Attributes"]
+            snapshot.dead_letter_waiting += sum(int(value) for value in attributes.values())
+        snapshot.dead_lettered = self.sources.delivered_from_dead_letter_queues()
+        self._rates(snapshot)
+        self._baseline = False
+        self.snapshot = snapshot
+
+    def _count_executions(self, arn: str, snapshot: Snapshot) -> None:
+        sfn = self.sources.stepfunctions
+        for page in sfn.get_paginator("list_executions").paginate(
+            stateMachineArn=arn, PaginationConfig={"PageSize": 1000}
+        ):
+            for execution in page.get("executions", []):
+                status = str(execution["status"])
+                snapshot.executions[status] = snapshot.executions.get(status, 0) + 1
+                if status in FAILED_STATUSES:
+                    self._report_failure(execution["executionArn"], execution["name"], status)
+
+    def _report_failure(self, execution_arn: str, name: str, status: str) -> None:
+        if execution_arn in self._seen_failures:
+            return
+        self._seen_failures.add(execution_arn)
+        if self._baseline:
+            return
+        self._failure_lines += 1
+        if self._failure_lines > MAX_FAILURE_LINES:
+            if self._failure_lines == MAX_FAILURE_LINES + 1:
+                self.print(
+                    Text(
+                        f"(more than {MAX_FAILURE_LINES} failed executions: the rest are "
+                        "counted in the view, not listed)",
+                        style="dim",
+                    )
+                )
+            return
+        described = self.sources.stepfunctions.describe_execution(executionArn=execution_arn)
+        self.print(failure_line(name, status, described.get("error"), described.get("cause")))
+
+    def _rates(self, snapshot: Snapshot) -> None:
+        now = time.monotonic()
+        self._samples.append((now, snapshot.accepted, snapshot.finished))
+        while self._samples and now - self._samples[0][0] > RATE_WINDOW_SECONDS:
+            self._samples.popleft()
+        first = self._samples[0]
+        elapsed = now - first[0]
+        if elapsed > 0:
+            snapshot.accepted_per_second = (snapshot.accepted - first[1]) / elapsed
+            snapshot.finished_per_second = (snapshot.finished - first[2]) / elapsed
