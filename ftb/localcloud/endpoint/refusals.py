@@ -163,8 +163,8 @@ class Refusals:
 
     def handle(self, call: AwsCall) -> Response | None:
         service = call.service or ""
-        if service not in EMULATED_SERVICES:
-            return None
+        if service not in EMULATED_SERVICES or call.request.method == "OPTIONS":
+            return None  # another service, or a browser console's CORS preflight: moto answers
         operation = call.operation
         if service in REST_SERVICES:
             if call.protocol != "rest":
