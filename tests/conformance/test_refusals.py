@@ -41,6 +41,7 @@ REFUSED: list[tuple[str, str, dict[str, Any], str, int]] = [
     ("dynamodb", "describe_kinesis_streaming_destination", {"TableName": "t"}, UNKNOWN, 400),
     ("dynamodb", "list_imports", {}, UNKNOWN, 400),
     ("dynamodb", "describe_limits", {}, UNKNOWN, 400),
+    ("dynamodb", "describe_endpoints", {}, UNKNOWN, 400),
     ("cloudformation", "describe_stack_drift_detection_status", {"StackDriftDetectionId": "d"},
      "InvalidAction", 400),
     ("cloudformation", "list_type_registrations", {}, "InvalidAction", 400),

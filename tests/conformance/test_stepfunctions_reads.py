@@ -55,6 +55,8 @@ def test_history_events_are_numbered_one_to_n_in_chronological_order(
     assert [e["id"] for e in events] == list(range(1, len(events) + 1))
     assert [e["timestamp"] for e in events] == sorted(e["timestamp"] for e in events)
     assert events[0]["type"] == "ExecutionStarted" and events[0]["previousEventId"] == 0
+    # and the first state's entry follows event 0 too, as AWS records it
+    assert events[1]["type"] == "TaskStateEntered" and events[1]["previousEventId"] == 0
     assert all(0 <= e["previousEventId"] < e["id"] for e in events)
     assert events[-1]["type"] == "ExecutionFailed"
 
@@ -152,6 +154,17 @@ def test_history_with_a_bad_token_is_invalid_token(conformance_cloud: LocalCloud
     assert response["Error"]["Code"] == "InvalidToken"
 
 
+def test_history_input_is_validated_before_the_execution_is_looked_up(
+    conformance_cloud: LocalCloudProcess,
+) -> None:
+    # Given an execution that does not exist / When its history is asked with maxResults 1001
+    sfn = conformance_cloud.client("stepfunctions")
+    arn = conformance_cloud.execution_arn("never-started")
+    response = client_error(lambda: sfn.get_execution_history(executionArn=arn, maxResults=1001))
+    # Then the input's ValidationException, as AWS validates before it looks anything up
+    assert response["Error"]["Code"] == "ValidationException"
+
+
 def test_history_of_an_unknown_execution_is_execution_does_not_exist(
     conformance_cloud: LocalCloudProcess,
 ) -> None:
@@ -207,6 +220,23 @@ def test_cli_pagination_across_pages_equals_the_full_history(
     assert rest.returncode == 0, rest.stderr
     ids = [e["id"] for e in first.json()["events"] + rest.json()["events"]]
     assert ids == [e["id"] for e in expected]
+
+
+def test_cli_reads_the_history_without_execution_data(
+    conformance_cloud: LocalCloudProcess, aws: Callable[..., CliResult]
+) -> None:
+    # Given a succeeded execution / When the CLI reads its history without execution data
+    arn = conformance_cloud.execution_arn(SUCCEEDED_TASK)
+    result = aws(
+        "stepfunctions", "get-execution-history", "--execution-arn", arn,
+        "--no-include-execution-data",
+    )  # fmt: skip
+    # Then the execution's start has no input and its end no output
+    assert result.returncode == 0, result.stderr
+    events = result.json()["events"]
+    assert "input" not in events[0]["executionStartedEventDetails"]
+    assert events[-1]["type"] == "ExecutionSucceeded"
+    assert "output" not in events[-1].get("executionSucceededEventDetails", {})
 
 
 def test_cli_refuses_a_page_above_1000(

@@ -42,8 +42,10 @@ REST_SERVICES: dict[str, tuple[str, str]] = {"lambda": ("awslambda", "LambdaBack
 # moto answers these with a 2xx that AWS would not give (see docs/local-cloud.md): refused
 # until a handler answers them faithfully.
 REFUSED_ANYWAY: dict[str, frozenset[str]] = {
-    # moto's fixed 20,000/10,000 capacity units are not the account's quotas AWS reports.
-    "dynamodb": frozenset({"DescribeLimits"}),
+    # moto's fixed 20,000/10,000 capacity units are not the account's quotas AWS reports;
+    # its DescribeEndpoints names dynamodb.<region>.amazonaws.com, which would send a client
+    # using endpoint discovery out of the local cloud.
+    "dynamodb": frozenset({"DescribeLimits", "DescribeEndpoints"}),
     # The stack's functions live in the local runtime, not in moto: moto would accept these
     # for functions, versions and aliases that never run, or answer "Function not found" for a
     # function ListFunctions lists.
@@ -161,8 +163,8 @@ class Refusals:
 
     def handle(self, call: AwsCall) -> Response | None:
         service = call.service or ""
-        if service not in EMULATED_SERVICES:
-            return None
+        if service not in EMULATED_SERVICES or call.request.method == "OPTIONS":
+            return None  # another service, or a browser console's CORS preflight: moto answers
         operation = call.operation
         if service in REST_SERVICES:
             if call.protocol != "rest":

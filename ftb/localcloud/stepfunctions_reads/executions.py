@@ -24,6 +24,7 @@ from ftb.localcloud.stepfunctions_reads.paging import (
 )
 
 STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
+REDRIVE_FILTERS = ("REDRIVEN", "NOT_REDRIVEN")
 _REDRIVABLE_STATUSES = {"FAILED", "TIMED_OUT", "ABORTED"}
 _REDRIVE_PERIOD = timedelta(days=14)
 _DETAILS_INCLUDED = {"included": True}
@@ -84,9 +85,10 @@ def list_item(execution: Any) -> dict[str, Any]:
     return item
 
 
-def list_page(executions: list[Any], request: dict[str, Any]) -> dict[str, Any]:
-    """ListExecutions' answer: newest first ("sorted by time, with the most recent execution
-    first"), filtered by `statusFilter`, paged."""
+def check_list_request(request: dict[str, Any]) -> tuple[int, str | None, str | None]:
+    """ListExecutions' page size, status and redrive filters, validated as AWS validates its
+    input. Map runs never exist locally (the workflows run no distributed Map), so a
+    `mapRunArn` names nothing: ResourceNotFound."""
     size = page_size(request.get("maxResults"))
     status_filter = request.get("statusFilter")
     if status_filter is not None and status_filter not in STATUSES:
@@ -95,16 +97,30 @@ def list_page(executions: list[Any], request: dict[str, Any]) -> dict[str, Any]:
             status_filter,
             f"Member must satisfy enum value set: [{', '.join(STATUSES)}]",
         )
-    if request.get("redriveFilter") is not None or request.get("mapRunArn") is not None:
-        # No execution is ever redriven or dispatched by a Map Run locally.
-        raise StatesError(
-            "ValidationException",
-            "redriveFilter and mapRunArn are not supported by the local endpoint",
+    redrive_filter = request.get("redriveFilter")
+    if redrive_filter is not None and redrive_filter not in REDRIVE_FILTERS:
+        raise validation_error(
+            "redriveFilter",
+            redrive_filter,
+            f"Member must satisfy enum value set: [{', '.join(REDRIVE_FILTERS)}]",
         )
+    if request.get("mapRunArn") is not None:
+        raise StatesError("ResourceNotFound", f"Resource not found: '{request['mapRunArn']}'")
+    return size, status_filter, redrive_filter
+
+
+def list_page(executions: list[Any], request: dict[str, Any]) -> dict[str, Any]:
+    """ListExecutions' answer: newest first ("sorted by time, with the most recent execution
+    first"), filtered by `statusFilter` and `redriveFilter` (nothing is ever redriven locally:
+    REDRIVEN lists none), paged."""
+    size, status_filter, redrive_filter = check_list_request(request)
+    if redrive_filter == "REDRIVEN":
+        executions = []
     chosen = [e for e in executions if status_filter is None or status_of(e) == status_filter]
     # Newest first; the ARN breaks ties so that the order (and so the paging) is total.
     chosen.sort(key=lambda e: (-epoch_seconds(e.start_date), e.exec_arn))
-    scope = "|".join(("ListExecutions", str(request.get("stateMachineArn")), str(status_filter)))
+    machine = str(request.get("stateMachineArn"))
+    scope = "|".join(("ListExecutions", machine, str(status_filter), str(redrive_filter)))
     page = take_page(
         chosen,
         lambda e: [-epoch_seconds(e.start_date), e.exec_arn],

@@ -20,9 +20,9 @@ from typing import Any
 from werkzeug.wrappers import Response
 
 from ftb.localcloud.endpoint.calls import AwsCall, json_error, json_response
-from ftb.localcloud.stepfunctions_reads.executions import describe, list_page
+from ftb.localcloud.stepfunctions_reads.executions import check_list_request, describe, list_page
 from ftb.localcloud.stepfunctions_reads.history import epoch_seconds, history_page
-from ftb.localcloud.stepfunctions_reads.paging import StatesError
+from ftb.localcloud.stepfunctions_reads.paging import StatesError, page_size
 
 
 def _backend(arn: str) -> Any:
@@ -50,6 +50,7 @@ def _execution(arn: Any) -> Any:
 
 
 def get_execution_history(request: dict[str, Any]) -> dict[str, Any]:
+    page_size(request.get("maxResults"))  # AWS validates the input before it looks anything up
     execution = _execution(request.get("executionArn"))
     worker = execution.exec_worker
     env = getattr(worker, "env", None)
@@ -58,6 +59,7 @@ def get_execution_history(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def list_executions(request: dict[str, Any]) -> dict[str, Any]:
+    check_list_request(request)  # AWS validates the input before it looks anything up
     arn = request.get("stateMachineArn")
     if not isinstance(arn, str):
         raise LookupError(arn)

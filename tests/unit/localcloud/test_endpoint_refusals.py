@@ -143,3 +143,10 @@ def test_calls_of_other_services_pass() -> None:
     call = identify(EnvironBuilder(method="GET", path="/moto-api/").get_environ())
     # When the refusals see it / Then they leave it to moto
     assert Refusals(nothing_claimed).handle(call) is None
+
+
+def test_a_cors_preflight_is_never_refused() -> None:
+    # Given a browser console's preflight to a Lambda path (unsigned OPTIONS)
+    call = identify(EnvironBuilder(method="OPTIONS", path="/2015-03-31/functions/").get_environ())
+    # When the refusals see it / Then moto answers it (with its CORS headers)
+    assert Refusals(nothing_claimed).handle(call) is None

@@ -259,3 +259,22 @@ def test_a_succeeded_execution_is_described_with_output_and_not_redrivable() -> 
     assert answer["output"] == '{"ok":true}' and answer["outputDetails"] == {"included": True}
     assert answer["redriveStatus"] == "NOT_REDRIVABLE"
     assert answer["redriveStatusReason"] == "Execution is SUCCEEDED and cannot be redriven"
+
+
+def test_the_redrive_filter_lists_none_redriven_and_all_not_redriven() -> None:
+    # Given executions, none of them redriven (RedriveExecution is refused locally)
+    runs = [execution("a", "FAILED", 1), execution("b", "SUCCEEDED", 2)]
+    # When they are listed by redrive filter
+    redriven = list_page(runs, {"stateMachineArn": MACHINE, "redriveFilter": "REDRIVEN"})
+    not_redriven = list_page(runs, {"stateMachineArn": MACHINE, "redriveFilter": "NOT_REDRIVEN"})
+    # Then none are redriven and all are not
+    assert redriven["executions"] == []
+    assert [e["name"] for e in not_redriven["executions"]] == ["b", "a"]
+
+
+def test_a_map_run_arn_names_nothing_locally() -> None:
+    # Given no distributed Map ever runs locally / When executions of a map run are listed
+    with pytest.raises(StatesError) as raised:
+        list_page([], {"mapRunArn": MACHINE.replace("stateMachine", "mapRun") + "/m:1"})
+    # Then ResourceNotFound
+    assert raised.value.code == "ResourceNotFound"
