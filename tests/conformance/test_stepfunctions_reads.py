@@ -24,7 +24,7 @@ from tests.support.local_cloud import LocalCloudProcess
 FAILED_TASK = WORKLOAD_FAILING[0]
 SUCCEEDED_TASK = WORKLOAD_SUCCEEDING[0]
 # With FAILURE_RATE 0 exactly the task ids ending in 3 fail (permanently), whatever list they
-# are in (the harness's "conf-ok-3" fails too).
+# are in.
 FAILED_TASKS = {t for t in WORKLOAD_SUCCEEDING + WORKLOAD_FAILING if t.endswith("3")}
 
 
