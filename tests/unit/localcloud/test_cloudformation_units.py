@@ -91,11 +91,11 @@ def test_resources_skip_false_conditions_and_mark_placeholders(tmp_path: Path) -
     assert reason is not None and "Not emulated" in reason
 
 
-def test_operations_it_does_not_own_are_left_to_the_next_handler(tmp_path: Path) -> None:
-    builder = EnvironBuilder(
-        method="POST",
-        path="/",
-        data=urlencode({"Version": "2010-05-15", "Action": "CreateStack"}),
-        content_type="application/x-www-form-urlencoded",
-    )
-    assert api(tmp_path).handle(identify(builder.get_environ())) is None
+def test_other_operations_are_refused_not_left_to_moto(tmp_path: Path) -> None:
+    # When an operation the local stack does not serve is called (moto would answer it wrongly)
+    status, root = call(api(tmp_path), Action="CreateStack", StackName="Other")
+    # Then it is refused with the query protocol's InvalidAction, naming what is served
+    assert status == 400
+    assert root.findtext(".//cf:Code", namespaces=NS) == "InvalidAction"
+    message = root.findtext(".//cf:Message", namespaces=NS) or ""
+    assert "CreateStack" in message and "DescribeStacks" in message
