@@ -10,6 +10,7 @@ import json
 import threading
 import time
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,15 @@ from ftb.localcloud.endpoint.calls import identify
 from ftb.localcloud.event_sources import SqsPoller
 from ftb.localcloud.lambda_control.code_package import build_package
 from ftb.localcloud.lambda_control.event_source_mappings import EventSourceMappingApi
-from ftb.localcloud.lambda_control.function_resources import principal, statement
+from ftb.localcloud.lambda_control.function_resources import (
+    function_resources,
+    principal,
+    statement,
+)
+from ftb.localcloud.lambda_runtime import FunctionSpec
 from ftb.localcloud.lambda_runtime.control_api import lambda_timestamp
 from ftb.localcloud.provision import EventSourceMapping, Queue
+from ftb.localcloud.template import Resolver, StackContext, Template
 
 QUEUE = Queue("Q", "q", "http://x/123456789012/q", "arn:aws:sqs:us-east-1:123456789012:q")
 
@@ -66,8 +73,6 @@ def test_the_same_code_builds_the_same_package_and_hash(tmp_path: Path) -> None:
 
 
 def test_last_modified_has_lambdas_format() -> None:
-    from datetime import UTC, datetime
-
     moment = datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
     assert lambda_timestamp(moment) == "2024-05-01T12:00:00.123+0000"
 
@@ -248,3 +253,52 @@ def test_a_mapping_disabled_in_the_template_starts_paused() -> None:
         assert sqs.receives == 0
     finally:
         poller.stop()
+
+
+def test_the_template_gives_each_function_its_tags_role_and_statements(tmp_path: Path) -> None:
+    # Given a function with tags and a role, and permissions naming it by GetAtt and by name
+    body = {
+        "Resources": {
+            "Fn": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {
+                    "Role": {"Fn::GetAtt": ["Role", "Arn"]},
+                    "Tags": [{"Key": "project", "Value": "p"}],
+                },
+            },
+            "ByArn": {
+                "Type": "AWS::Lambda::Permission",
+                "Properties": {
+                    "FunctionName": {"Fn::GetAtt": ["Fn", "Arn"]},
+                    "Principal": "apigateway.amazonaws.com",
+                    "Action": "lambda:InvokeFunction",
+                },
+            },
+            "ByName": {
+                "Type": "AWS::Lambda::Permission",
+                "Properties": {
+                    "FunctionName": {"Ref": "Fn"},
+                    "Principal": "123456789012",
+                    "Action": "lambda:InvokeFunction",
+                },
+            },
+        }
+    }
+    template = Template(path=tmp_path / "S.template.json", body=body, stack_name="S")
+    resolver = Resolver(template, StackContext(stack_name="S"), {})
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:S-fn"
+    resolver.set_resource("Role", "S-Role", {"Arn": "arn:aws:iam::123456789012:role/S-Role"})
+    resolver.set_resource("Fn", "S-fn", {"Arn": arn})
+    resolver.set_resource("ByArn", "S-ByArn")
+    resolver.set_resource("ByName", "S-ByName")
+    spec = FunctionSpec(name="S-fn", arn=arn, code_dir=tmp_path, handler="h.h", environment={})
+    # When the function's resources are read from the template
+    found = function_resources(template, resolver, {"Fn": spec})
+    # Then it has the template's tags plus CloudFormation's, the role's ARN, two statements
+    assert found.tags["S-fn"]["project"] == "p"
+    assert found.tags["S-fn"]["aws:cloudformation:logical-id"] == "Fn"
+    assert found.roles["S-fn"] == "arn:aws:iam::123456789012:role/S-Role"
+    statements = found.statements["S-fn"]
+    assert [s["Sid"] for s in statements] == ["S-ByArn", "S-ByName"]
+    assert statements[1]["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
+    assert {s["Resource"] for s in statements} == {arn}
