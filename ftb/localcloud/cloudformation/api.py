@@ -272,6 +272,6 @@ class CloudFormationApi:
             + "<NotificationARNs></NotificationARNs>"
             + f"<Outputs>{_members(outputs)}</Outputs>"
             + f"<Tags>{_members(tags)}</Tags>"
-            + _el("EnableTerminationProtection", "false")
+            + _el("EnableTerminationProtection", str(stack.termination_protection).lower())
             + _STACK_NOT_CHECKED
         )

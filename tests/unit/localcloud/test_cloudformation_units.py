@@ -31,6 +31,15 @@ BODY = {
 def api(tmp_path: Path) -> CloudFormationApi:
     path = tmp_path / "Stack.template.json"
     path.write_text(json.dumps(BODY))
+    artifact = {
+        "type": "aws:cloudformation:stack",
+        "properties": {
+            "templateFile": path.name,
+            "tags": {"team": "t"},
+            "terminationProtection": True,
+        },
+    }
+    (tmp_path / "manifest.json").write_text(json.dumps({"artifacts": {"Stack": artifact}}))
     template = load_template(path, "Stack")
     resolver = Resolver(template, StackContext(stack_name="Stack"), {})
     resolver.set_resource("Queue", "http://local/123456789012/Stack-Queue")
@@ -71,6 +80,10 @@ def test_describe_stacks_answers_the_local_stack(tmp_path: Path) -> None:
     assert output is not None
     assert output.findtext("cf:OutputValue", namespaces=NS).endswith("/Stack-Queue")  # type: ignore[union-attr]
     assert output.findtext("cf:Description", namespaces=NS) == "the queue"
+    # And the cloud assembly's stack tags and termination protection, as `cdk deploy` sets them
+    assert stack.findtext(".//cf:Tags/cf:member/cf:Key", namespaces=NS) == "team"
+    assert stack.findtext(".//cf:Tags/cf:member/cf:Value", namespaces=NS) == "t"
+    assert stack.findtext("cf:EnableTerminationProtection", namespaces=NS) == "true"
 
 
 def test_an_unknown_stack_is_a_validation_error(tmp_path: Path) -> None:
