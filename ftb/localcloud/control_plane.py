@@ -45,11 +45,9 @@ def register_control_plane(
         "lambda", EventSourceMappingApi(pollers, function_arn, context.region, context.account_id)
     )
     if endpoint.runtime is not None and endpoint.functions is not None:
+        resources = function_resources(template, resolver, stack.functions)
+        endpoint.functions.facts = resources  # GetFunction's Tags, the configuration's Role
         endpoint.register(
             "lambda",
-            FunctionSubresourceApi(
-                endpoint.runtime,
-                function_resources(template, resolver, stack.functions),
-                endpoint.functions.configuration,
-            ),
+            FunctionSubresourceApi(endpoint.runtime, resources, endpoint.functions.configuration),
         )

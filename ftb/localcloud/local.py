@@ -382,7 +382,7 @@ class LocalCloud:
             "",
             f"  API           {self.api_url}/<stage>/...  (API Gateway REST, Lambda proxy)",
             f"  AWS endpoint  {self.endpoint.url}  (SQS, Step Functions, DynamoDB, "
-            "CloudWatch Logs, Lambda Invoke; any credentials)",
+            "CloudWatch Logs, Lambda, the stack in CloudFormation; any credentials)",
             f"  region        {self.options.region}",
             f"  state file    {self.options.state_path}  (`ftb outputs` prints the outputs)",
             f"  function log  {self.terminal.log.path if self.terminal.log else '-'}  "
@@ -412,7 +412,7 @@ class LocalCloud:
             lines += ["", "Event source mappings:"]
             for poller in self.pollers:
                 mapping = poller.mapping
-                extras = [f"batch {mapping.batch_size}"]
+                extras = [f"batch {mapping.batch_size}"] + ([] if mapping.enabled else ["disabled"])
                 if mapping.batching_window_seconds:
                     extras.append(f"window {mapping.batching_window_seconds} s")
                 if mapping.report_batch_item_failures:

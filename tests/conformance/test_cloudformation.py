@@ -212,3 +212,16 @@ def test_get_template_returns_the_provisioned_template(
     # Then it is the template that was provisioned (botocore decodes the JSON body)
     assert answer["TemplateBody"] == _template(conformance_cloud)
     assert answer["StagesAvailable"] == ["Original", "Processed"]
+
+
+def test_an_operation_the_stack_does_not_serve_is_refused(
+    conformance_cloud: LocalCloudProcess, aws: Callable[..., CliResult]
+) -> None:
+    # When the CLI asks for something the local stack does not emulate (its events)
+    result = aws(
+        "cloudformation", "describe-stack-events", "--stack-name", _stack(conformance_cloud)
+    )
+    # Then it is refused in AWS's error shape, not answered by moto's unrelated backend
+    assert result.returncode != 0
+    assert "InvalidAction" in result.stderr
+    assert "DescribeStackEvents" in result.stderr

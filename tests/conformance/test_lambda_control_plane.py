@@ -142,6 +142,25 @@ def test_list_tags_gives_the_template_tags_and_cloudformations(
     assert tags["aws:cloudformation:logical-id"] == logical_id
     assert tags["aws:cloudformation:stack-name"] == conformance_cloud.state["stackName"]
     assert tags["aws:cloudformation:stack-id"].startswith("arn:aws:cloudformation:")
+    # And GetFunction shows the same tags
+    assert conformance_cloud.client("lambda").get_function(FunctionName=name)["Tags"] == tags
+
+
+def test_the_execution_role_is_the_stacks_role_resource(
+    conformance_cloud: LocalCloudProcess,
+) -> None:
+    # Given process-task, whose template Role is a GetAtt of an IAM role of the stack
+    name = conformance_cloud.function_name("process-task")
+    _, resource = _function_resource(conformance_cloud, name)
+    role_logical_id = resource["Properties"]["Role"]["Fn::GetAtt"][0]
+    # When its configuration and the stack's role resource are read
+    role = conformance_cloud.client("lambda").get_function_configuration(FunctionName=name)["Role"]
+    physical = conformance_cloud.client("cloudformation").describe_stack_resource(
+        StackName=conformance_cloud.state["stackName"], LogicalResourceId=role_logical_id
+    )["StackResourceDetail"]["PhysicalResourceId"]
+    # Then the function's role ARN names that role
+    assert role.startswith("arn:aws:iam::123456789012:role/")
+    assert role.rsplit("/", 1)[1] == physical
 
 
 def test_get_policy_renders_the_templates_permissions(

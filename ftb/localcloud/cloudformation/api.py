@@ -67,9 +67,19 @@ class CloudFormationApi:
         }
 
     def handle(self, call: AwsCall) -> Response | None:
-        operation = self._operations.get(call.operation or "")
-        if operation is None or call.protocol != "query":
+        if call.protocol != "query":
             return None
+        operation = self._operations.get(call.operation or "")
+        if operation is None:
+            # moto's own CloudFormation knows nothing of this stack: what it would answer
+            # (a second stack, "does not exist" for this one) would be wrong, so refuse, in
+            # the query protocol's common error for an operation not served (400 InvalidAction).
+            return query_error(
+                "InvalidAction",
+                f"The local cloud does not support CloudFormation {call.operation or '(none)'}: "
+                "its stack is the template `ftb local` provisioned; it answers "
+                f"{', '.join(sorted(self._operations))}",
+            )
         try:
             return operation(call)
         except StackNotFound as missing:
@@ -262,6 +272,6 @@ class CloudFormationApi:
             + "<NotificationARNs></NotificationARNs>"
             + f"<Outputs>{_members(outputs)}</Outputs>"
             + f"<Tags>{_members(tags)}</Tags>"
-            + _el("EnableTerminationProtection", "false")
+            + _el("EnableTerminationProtection", str(stack.termination_protection).lower())
             + _STACK_NOT_CHECKED
         )

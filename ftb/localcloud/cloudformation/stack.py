@@ -38,6 +38,7 @@ class StackDescription:
     outputs: list[dict[str, str]]  # OutputKey, OutputValue, Description?, ExportName?
     tags: dict[str, str]
     resources: list[StackResource]
+    termination_protection: bool = False
 
     def resource(self, logical_id: str) -> StackResource | None:
         return next((r for r in self.resources if r.logical_id == logical_id), None)
@@ -85,6 +86,7 @@ def describe_stack(
                 entry["ExportName"] = _text(resolver.resolve(export))
         described_outputs.append(entry)
     body = template.body
+    artifact = stack_artifact(template.path)
     return StackDescription(
         name=template.stack_name,
         stack_id=resolver.context.stack_id,
@@ -94,8 +96,9 @@ def describe_stack(
         description=body.get("Description") if isinstance(body.get("Description"), str) else None,
         parameters=_parameters(body.get("Parameters") or {}, resolver),
         outputs=described_outputs,
-        tags=stack_tags(template.path, template.stack_name),
+        tags=stack_tags(artifact),
         resources=resources,
+        termination_protection=bool(artifact.get("terminationProtection", False)),
     )
 
 
@@ -115,8 +118,9 @@ def _parameters(declared: dict[str, Any], resolver: Resolver) -> list[dict[str, 
     return out
 
 
-def stack_tags(template_path: Path, stack_name: str) -> dict[str, str]:
-    """The stack's tags as `cdk deploy` applies them: the cloud assembly manifest's `tags`."""
+def stack_artifact(template_path: Path) -> dict[str, Any]:
+    """The stack artifact's properties in the cloud assembly manifest next to the template
+    (what `cdk deploy` applies besides the template: tags, termination protection)."""
     try:
         manifest = json.loads((template_path.parent / "manifest.json").read_text("utf-8"))
     except (OSError, ValueError):
@@ -124,9 +128,13 @@ def stack_tags(template_path: Path, stack_name: str) -> dict[str, str]:
     for artifact in (manifest.get("artifacts") or {}).values():
         props = artifact.get("properties") or {}
         if props.get("templateFile") == template_path.name:
-            tags = props.get("tags") or {}
-            return {str(k): str(v) for k, v in tags.items()} if isinstance(tags, dict) else {}
+            return dict(props)
     return {}
+
+
+def stack_tags(artifact: dict[str, Any]) -> dict[str, str]:
+    tags = artifact.get("tags") or {}
+    return {str(k): str(v) for k, v in tags.items()} if isinstance(tags, dict) else {}
 
 
 def _text(value: Any) -> str:

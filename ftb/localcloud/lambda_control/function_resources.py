@@ -28,9 +28,11 @@ _ACCOUNT = re.compile(r"^\d{12}$")
 
 @dataclass
 class FunctionResources:
-    """Per function (physical name): its tags and its policy statements, in template order."""
+    """Per function (physical name): its tags, its execution role's ARN and its policy
+    statements, in template order."""
 
     tags: dict[str, dict[str, str]] = field(default_factory=dict)
+    roles: dict[str, str] = field(default_factory=dict)
     statements: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
@@ -88,6 +90,9 @@ def function_resources(
             if isinstance(tag, dict) and "Key" in tag:
                 tags[str(tag["Key"])] = str(tag.get("Value", ""))
         out.tags[spec.name] = tags
+        role = resolver.resolve(template.resources[logical_id].properties.get("Role"))
+        if isinstance(role, str) and role:
+            out.roles[spec.name] = role
     for resource in template.resources.values():
         if resource.type != "AWS::Lambda::Permission" or not resolver.is_active(resource):
             continue

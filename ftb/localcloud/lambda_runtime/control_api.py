@@ -15,7 +15,7 @@ import threading
 import traceback
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 from werkzeug.wrappers import Request, Response
@@ -72,12 +72,21 @@ def lambda_timestamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
 
 
+class FunctionFacts(Protocol):
+    """What the template says of each function (by name) beyond the runtime's spec."""
+
+    tags: dict[str, dict[str, str]]
+    roles: dict[str, str]
+
+
 class LambdaControlApi:
     """The routes of Lambda's function API that the local runtime answers."""
 
     def __init__(self, runtime: LambdaRuntime, packages: CodePackages | None = None) -> None:
         self.runtime = runtime
         self.packages = packages or CodePackages()
+        # Set once the template is provisioned (ftb/localcloud/control_plane.py).
+        self.facts: FunctionFacts | None = None
         # UpdateFunctionConfiguration is read (RevisionId), check, replace: one at a time.
         self._update_lock = threading.Lock()
 
@@ -106,6 +115,9 @@ class LambdaControlApi:
                     "Configuration": self.configuration(spec),
                     "Code": {"RepositoryType": "S3", "Location": self.code_location(spec)},
                 }
+                tags = self.facts.tags.get(spec.name) if self.facts else None
+                if tags:
+                    document["Tags"] = dict(tags)
                 if spec.reserved_concurrency is not None:
                     document["Concurrency"] = {
                         "ReservedConcurrentExecutions": spec.reserved_concurrency
@@ -198,7 +210,8 @@ class LambdaControlApi:
             "FunctionName": spec.name,
             "FunctionArn": spec.arn,
             "Runtime": f"python{sys.version_info[0]}.{sys.version_info[1]}",
-            "Role": f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/{spec.name}-local",
+            "Role": (self.facts.roles.get(spec.name) if self.facts else None)
+            or f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/{spec.name}-local",
             "Handler": spec.handler,
             "CodeSize": package.size,
             "CodeSha256": package.sha256,
