@@ -162,6 +162,11 @@ def test_aborted_is_failed(cloud, submitted, api_event, call_api):
     arn = cloud.state_machine_arn.replace(":stateMachine:", ":execution:") + ":task-006"
     _wait_until_waiting(cloud, arn)
     cloud.sfn.stop_execution(executionArn=arn)
+    # (moto's engine applies the stop on its own thread: wait until it reports it)
+    deadline = time.monotonic() + 60
+    while cloud.sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
+        assert time.monotonic() < deadline, "the stop never took effect"
+        time.sleep(0.02)
     # When its status is asked for
     response = call_api(get_task.handler, api_event("GET", "task-006"))
     # Then it is FAILED as aborted
