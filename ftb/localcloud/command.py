@@ -128,6 +128,13 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--resynth", action="store_true", help="synthesize even if cached")
     parser.add_argument(
+        "--no-watch",
+        dest="watch",
+        action="store_false",
+        help="do not hot-reload: by default a change to the app's sources (handlers, infra, "
+        "workflow, API) is applied to the running cloud (docs/local-cloud.md)",
+    )
+    parser.add_argument(
         "--quiet", action="store_true", help="do not echo the functions' output to the terminal"
     )
     parser.add_argument(
@@ -161,6 +168,7 @@ def _run_local(args: argparse.Namespace) -> int:
         resynth=args.resynth,
         echo_functions=not args.quiet,
         faults=_faults(args),
+        watch=args.watch,
     )
     stop = threading.Event()
     interrupts = 0
