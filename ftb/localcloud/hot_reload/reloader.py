@@ -80,6 +80,7 @@ class HotReloader:
         self.sources: dict[str, Path] = {}  # function logical id -> its code's source directory
         self.reloads = 0
         self.last_error: str | None = None
+        self._stopped = threading.Event()
         self._watcher = SourceWatcher(self.paths, self._changed, self._watch_failed)
 
     def start(self) -> None:
@@ -87,6 +88,7 @@ class HotReloader:
         self._watcher.start()
 
     def stop(self) -> None:
+        self._stopped.set()  # a synth still running is not applied to a stopping cloud
         self._watcher.stop()
 
     # -- where code comes from ------------------------------------------------------------
@@ -112,9 +114,13 @@ class HotReloader:
     def _changed(self, paths: set[Path]) -> None:
         started = time.monotonic()
         with self._lock:
+            if self._stopped.is_set():
+                return
             try:
                 summary = self._reload({path.resolve() for path in paths})
             except ReloadError as error:
+                if self._stopped.is_set():  # Ctrl-C interrupted the synth: nothing to say
+                    return
                 self.last_error = str(error)
                 self.say(f"{PREFIX} NOT applied, still running the last good version: {error}")
                 return
@@ -199,6 +205,8 @@ class HotReloader:
             raise ReloadError(_synth_message(str(error))) from None
         if result.hold is not None:
             cloud.synth_holds.append(result.hold)  # its assets run while this process does
+        if self._stopped.is_set():
+            raise ReloadError("the cloud is stopping")
         try:
             template = load_template(result.template, result.stack_name)
             outcome = apply_template(cloud, template)
