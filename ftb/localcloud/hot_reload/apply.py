@@ -120,26 +120,39 @@ def merge_spec(base: FunctionSpec, theirs: FunctionSpec, current: FunctionSpec) 
     return dataclasses.replace(current, **changes)
 
 
-def swap_functions(cloud: LocalCloud, specs: list[FunctionSpec]) -> None:
-    """Start one worker of each new version in parallel; install them all only if every one
-    imports, else none (and say which did not)."""
+def swap_functions(
+    cloud: LocalCloud, specs: list[FunctionSpec], first: set[str] | None = None
+) -> None:
+    """Swap in new versions: one worker of each imports the new code before its function
+    serves it. The functions named in `first` (those whose handler module changed: the one
+    the developer waits for) are prepared and swapped first, then the others. Whole or
+    nothing: when one does not import, none is swapped, or those already swapped go back to
+    the version they ran (ReloadError says which did not)."""
     runtime = cloud.runtime
     assert runtime is not None
-    if not specs:
-        return
-    with ThreadPoolExecutor(max_workers=len(specs), thread_name_prefix="hot-reload") as pool:
-        prepared = list(pool.map(runtime.prepare, specs))
-    failures = [(pool_, error) for pool_, error in prepared if error is not None]
-    if failures:
+    early = [spec for spec in specs if first and spec.name in first]
+    late = [spec for spec in specs if spec not in early]
+    swapped: list[FunctionSpec] = []  # the versions replaced, for a rollback
+    for group in (early, late):
+        if not group:
+            continue
+        with ThreadPoolExecutor(max_workers=len(group), thread_name_prefix="hot-reload") as pool:
+            prepared = list(pool.map(runtime.prepare, group))
+        failures = [(pool_, error) for pool_, error in prepared if error is not None]
+        if failures:
+            for pool_, _ in prepared:
+                runtime.discard(pool_)
+            for previous in swapped:
+                runtime.register(previous)
+            pool_, error = failures[0]
+            raise ReloadError(
+                f"{_short(cloud, pool_.spec.name)} does not start: {error.get('errorType')}: "
+                f"{error.get('errorMessage')}"
+            )
         for pool_, _ in prepared:
-            runtime.discard(pool_)
-        pool_, error = failures[0]
-        raise ReloadError(
-            f"{_short(cloud, pool_.spec.name)} does not start: {error.get('errorType')}: "
-            f"{error.get('errorMessage')}"
-        )
-    for pool_, _ in prepared:
-        runtime.commit(pool_)
+            with contextlib.suppress(LambdaServiceError):  # a new function: nothing to undo
+                swapped.append(runtime.get(pool_.spec.name))
+            runtime.commit(pool_)
 
 
 def _short(cloud: LocalCloud, name: str) -> str:

@@ -49,6 +49,12 @@ def _inside(path: Path, directory: Path) -> bool:
     return path == directory or path.is_relative_to(directory)
 
 
+def _is_handler_module(path: Path, source: Path, handler: str) -> bool:
+    """Whether `path` is the module of a handler string ("process_task.handler") in `source`."""
+    module = Path(*handler.split(".")[:-1])
+    return path in (source / module.with_suffix(".py"), source / module / "__init__.py")
+
+
 def compile_errors(paths: Iterable[Path]) -> list[tuple[Path, str]]:
     """Python files among `paths` that do not compile, with why ("line 3: invalid syntax")."""
     errors = []
@@ -157,7 +163,7 @@ class HotReloader:
         if affected is not None:
             if not affected:
                 return None
-            return f"{changed} -> {self._swap_code(affected)}"
+            return f"{changed} -> {self._swap_code(affected, paths)}"
         return f"{changed} -> {self._resynthesize()}"
 
     def _relative(self, path: Path) -> str:
@@ -175,7 +181,7 @@ class HotReloader:
             if any(_inside(path, source) for path in paths)
         }
 
-    def _swap_code(self, affected: dict[str, Path]) -> str:
+    def _swap_code(self, affected: dict[str, Path], changed: set[Path]) -> str:
         cloud = self.cloud
         assert cloud.stack is not None and cloud.runtime is not None
         assert cloud.provision_context is not None
@@ -190,7 +196,16 @@ class HotReloader:
             current = cloud.runtime.get(base.name)
             specs.append(dataclasses.replace(current, code_dir=copies[source]))
             bases[lid] = dataclasses.replace(base, code_dir=copies[source])
-        swap_functions(cloud, specs)  # ReloadError when the new code does not import
+        first = {
+            spec.name
+            for spec in specs
+            if any(
+                _inside(path, source) and _is_handler_module(path, source, spec.handler)
+                for path in changed
+                for source in copies
+            )
+        }
+        swap_functions(cloud, specs, first)  # ReloadError when the new code does not import
         cloud.stack.functions.update(bases)
         prefix = f"{cloud.template.stack_name}-" if cloud.template else ""
         names = sorted(spec.name.removeprefix(prefix) for spec in specs)
