@@ -11,6 +11,7 @@ from watchfiles import Change
 from ftb.localcloud.hot_reload import compile_errors
 from ftb.localcloud.hot_reload.apply import merge_spec
 from ftb.localcloud.hot_reload.code_sources import copy_source, digest, find_sources
+from ftb.localcloud.hot_reload.reloader import _is_handler_module
 from ftb.localcloud.hot_reload.watcher import net_changes
 from ftb.localcloud.lambda_runtime import FunctionSpec
 
@@ -100,3 +101,13 @@ def test_a_file_that_does_not_compile_is_named_with_its_line(tmp_path: Path) -> 
     assert compile_errors([good, bad, data, tmp_path / "gone.py"]) == [
         (bad, "line 2: invalid syntax")
     ]
+
+
+def test_the_function_whose_handler_module_changed_is_swapped_first(tmp_path: Path) -> None:
+    # Given a code source with a handler module, a package handler and a shared module
+    source = tmp_path / "handlers"
+    # Then an edit of process_task.py concerns "process_task.handler" only
+    assert _is_handler_module(source / "process_task.py", source, "process_task.handler")
+    assert not _is_handler_module(source / "process_task.py", source, "get_task.handler")
+    assert _is_handler_module(source / "pkg" / "api" / "__init__.py", source, "pkg.api.handler")
+    assert not _is_handler_module(source / "task_domain" / "x.py", source, "process_task.handler")
