@@ -78,6 +78,10 @@ def test_removed_and_added_queue_function_mapping_and_route_apply_live(
     assert http("GET", f"{api}/extra/bob").status == 200
     extra_function = cloud.outputs["ExtraFunctionName"]
     assert cloud.submit("stack-before").status == 202
+    # And a message accepted by the extra queue, not yet visible (delayed 15 minutes)
+    sqs = cloud.client("sqs")
+    extra_queue = cloud.outputs["ExtraQueueUrl"]
+    sqs.send_message(QueueUrl=extra_queue, MessageBody="accepted", DelaySeconds=900)
     pid, seen = cloud.pid, len(reload_lines(cloud))
 
     # When the app stops adding the extra resources
@@ -91,6 +95,9 @@ def test_removed_and_added_queue_function_mapping_and_route_apply_live(
     with pytest.raises(ClientError, match="ResourceNotFoundException"):
         cloud.client("lambda").get_function(FunctionName=extra_function)
     assert "ExtraQueueUrl" not in state(cloud)["outputs"]  # type: ignore[operator]
+    # But the queue that holds an accepted message is kept, and named
+    text = cloud.log_file.read_text(errors="replace")
+    assert re.search(r"not applied: ExtraQueue\S* \(AWS::SQS::Queue\): .*holds 1 message", text)
 
     # When they are added back
     replace_in(app / APP_FILE, WITHOUT_EXTRAS, WITH_EXTRAS)
@@ -100,7 +107,12 @@ def test_removed_and_added_queue_function_mapping_and_route_apply_live(
     assert "new function extra" in line and "new route GET /extra/{name}" in line, line
     assert http("GET", f"{api}/extra/bob").status == 200
     queue_url = state(cloud)["outputs"]["ExtraQueueUrl"]  # type: ignore[index]
-    cloud.client("sqs").send_message(QueueUrl=queue_url, MessageBody="after-reload")
+    assert queue_url == extra_queue
+    delayed = sqs.get_queue_attributes(
+        QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessagesDelayed"]
+    )["Attributes"]["ApproximateNumberOfMessagesDelayed"]
+    assert delayed == "1"  # the accepted message is still there
+    sqs.send_message(QueueUrl=queue_url, MessageBody="after-reload")
     wait_for(
         lambda: any(
             "after-reload" in message
@@ -136,3 +148,40 @@ def test_a_workflow_edit_reaches_new_executions(app: Path, cloud: LocalCloudProc
     assert cloud.submit("after-workflow-edit").status == 202
     assert cloud.wait_for_status("after-workflow-edit", "SUCCEEDED", timeout=120)
     assert time.monotonic() - started < SYNTH_SECONDS
+
+
+def test_a_queue_attribute_applies_in_place_and_a_table_key_change_is_named(
+    app: Path, cloud: LocalCloudProcess
+) -> None:
+    # Given a task on record and the extra queue's URL
+    assert cloud.submit("before-key-change").status == 202
+    assert cloud.wait_for_status("before-key-change", "SUCCEEDED", timeout=120)
+    queue_url = state(cloud)["outputs"]["ExtraQueueUrl"]  # type: ignore[index]
+    seen = len(reload_lines(cloud))
+
+    # When the extra queue's visibility timeout changes
+    replace_in(
+        app / APP_FILE,
+        "visibility_timeout=Duration.seconds(EXTRA_TIMEOUT_SECONDS)",
+        "visibility_timeout=Duration.seconds(45)",
+    )
+    line = wait_reload(cloud, seen)
+    # Then the same queue (same URL) has it
+    assert "queue ExtraQueue" in line and "VisibilityTimeout" in line, line
+    attributes = cloud.client("sqs").get_queue_attributes(
+        QueueUrl=queue_url, AttributeNames=["VisibilityTimeout"]
+    )["Attributes"]
+    assert attributes["VisibilityTimeout"] == "45"
+
+    # When the table's partition key is renamed (CloudFormation would replace the table)
+    replace_in(
+        app / "infra" / "constructs" / "task_table.py",
+        'partition_key=dynamodb.Attribute(name="taskId"',
+        'partition_key=dynamodb.Attribute(name="id"',
+    )
+    wait_reload(cloud, seen + 1)
+    # Then it is not applied: named, with what to do; the table and its items stay
+    text = cloud.log_file.read_text(errors="replace")
+    assert re.search(r"not applied: \S*Table\S* \(AWS::DynamoDB::Table\): .*KeySchema", text)
+    assert "start it again" in text
+    assert cloud.get_task("before-key-change").status == 200

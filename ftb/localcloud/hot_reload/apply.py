@@ -248,7 +248,10 @@ def _reconcile(
             handler(ctx, resource, properties)
     for item in plan.applied:  # removals: what holds data is checked before it goes
         if item.change.action is Action.REMOVE and item.change.type == "AWS::SQS::Queue":
-            _remove_queue(state, old_ctx, item.change.logical_id)
+            lid = item.change.logical_id
+            if _remove_queue(state, old_ctx, lid) and cloud.template is not None:
+                # Kept: it stays in the running template, so the next reload looks again.
+                running.body["Resources"][lid] = cloud.template.body["Resources"][lid]
     return state
 
 
@@ -330,10 +333,11 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _remove_queue(state: _Reconciled, old_ctx: ProvisionContext, logical_id: str) -> None:
+def _remove_queue(state: _Reconciled, old_ctx: ProvisionContext, logical_id: str) -> bool:
+    """Delete a queue the stack no longer has, unless it holds messages (then: True, kept)."""
     queue = old_ctx.stack.queues.get(logical_id)
     if queue is None:
-        return
+        return False
     sqs = state.ctx.clients.sqs
     counts = sqs.get_queue_attributes(
         QueueUrl=queue.url,
@@ -345,13 +349,15 @@ def _remove_queue(state: _Reconciled, old_ctx: ProvisionContext, logical_id: str
     )["Attributes"]
     held = sum(int(value) for value in counts.values())
     if held:  # deleting it would lose accepted messages: keep it, say so
-        state.ctx.stack.queues[logical_id] = queue
+        _adopt(state.ctx, old_ctx, logical_id)
+        state.adopted.add(logical_id)
         state.named.append(
             f"{logical_id} (AWS::SQS::Queue): removed from the stack but holds {held} "
             "message(s), kept locally; purge it, then save again (or restart)"
         )
-        return
+        return True
     state.commits.append(lambda: sqs.delete_queue(QueueUrl=queue.url))
+    return False
 
 
 def _function_changes(
@@ -425,7 +431,9 @@ def _commit(
         if change.type == "AWS::StepFunctions::StateMachine":
             outcome.applied.append(f"state machine {change.logical_id} {item.what}")
         elif change.type == "AWS::SQS::Queue":
-            outcome.applied.append(f"queue {change.logical_id} {item.what}")
+            kept = change.action is Action.REMOVE and change.logical_id in ctx.stack.queues
+            if not kept:
+                outcome.applied.append(f"queue {change.logical_id} {item.what}")
         elif change.type in ("AWS::DynamoDB::Table", "AWS::Logs::LogGroup"):
             outcome.applied.append(f"{change.logical_id} {item.what}")
     ctx.stack.warnings.extend(ctx.resolver.warnings)
