@@ -84,8 +84,6 @@ class HotReloader:
         self._copies = itertools.count(1)
         self._lock = threading.Lock()
         self.sources: dict[str, Path] = {}  # function logical id -> its code's source directory
-        self.reloads = 0
-        self.last_error: str | None = None
         self._stopped = threading.Event()
         self._watcher = SourceWatcher(self.paths, self._changed, self._watch_failed)
 
@@ -127,11 +125,9 @@ class HotReloader:
             except ReloadError as error:
                 if self._stopped.is_set():  # Ctrl-C interrupted the synth: nothing to say
                     return
-                self.last_error = str(error)
                 self.say(f"{PREFIX} NOT applied, still running the last good version: {error}")
                 return
             except Exception as error:  # never take the cloud down over a reload
-                self.last_error = repr(error)
                 self.say(
                     f"{PREFIX} NOT applied, still running the last good version: "
                     f"unexpected {error!r}"
@@ -139,8 +135,6 @@ class HotReloader:
                 return
             if summary is None:
                 return
-            self.reloads += 1
-            self.last_error = None
             first, *rest = summary.split("\n")
             lines = [f"{PREFIX} {first} (in {time.monotonic() - started:.1f} s)"]
             self.say("\n".join(lines + [f"{PREFIX}   {line}" for line in rest]))
