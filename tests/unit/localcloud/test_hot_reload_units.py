@@ -4,8 +4,10 @@ comes from, what a batch of file events means, and the compile check."""
 from __future__ import annotations
 
 import shutil
+import signal
 from pathlib import Path
 
+import pytest
 from watchfiles import Change
 
 from ftb.localcloud.hot_reload import compile_errors
@@ -111,3 +113,20 @@ def test_the_function_whose_handler_module_changed_is_swapped_first(tmp_path: Pa
     assert not _is_handler_module(source / "process_task.py", source, "get_task.handler")
     assert _is_handler_module(source / "pkg" / "api" / "__init__.py", source, "pkg.api.handler")
     assert not _is_handler_module(source / "task_domain" / "x.py", source, "process_task.handler")
+
+
+def test_hot_reload_is_on_by_default_and_no_watch_turns_it_off(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Given `ftb local` with and without --no-watch (the cloud itself is not started)
+    from ftb import cli
+    from ftb.localcloud import local
+
+    seen: list[bool] = []
+    monkeypatch.setattr(local, "run", lambda options, stop: seen.append(options.watch) or 0)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(signal, "signal", lambda *_: None)  # keep pytest's Ctrl-C handler
+    # When each is run / Then the option reaches the cloud's options
+    assert cli.main(["local", "--state-file", str(tmp_path / "s.json")]) == 0
+    assert cli.main(["local", "--no-watch", "--state-file", str(tmp_path / "s.json")]) == 0
+    assert seen == [True, False]
