@@ -127,6 +127,13 @@ def register(subparsers: Any) -> None:
         "visibility-timeout:task-queue=10 (repeatable; docs/reliability.md)",
     )
     parser.add_argument("--resynth", action="store_true", help="synthesize even if cached")
+    parser.add_argument(
+        "--no-watch",
+        dest="watch",
+        action="store_false",
+        help="do not hot-reload: by default a change to the app's sources (handlers, infra, "
+        "workflow, API) is applied to the running cloud (docs/local-cloud.md)",
+    )
     output = parser.add_mutually_exclusive_group()
     output.add_argument(
         "--verbose",
@@ -168,6 +175,7 @@ def _run_local(args: argparse.Namespace) -> int:
         resynth=args.resynth,
         output=_output_mode(args),
         faults=_faults(args),
+        watch=args.watch,
     )
     stop = threading.Event()
     interrupts = 0

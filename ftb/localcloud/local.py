@@ -80,6 +80,7 @@ class LocalOptions:
     resynth: bool = False
     output: Mode = Mode.LIVE  # the terminal: live view, --verbose or --quiet (terminal.py)
     faults: FaultConfig | None = None  # fault injection (ftb/localcloud/faults): off by default
+    watch: bool = False  # hot reload (ftb/localcloud/hot_reload): `ftb local` turns it on
 
     @property
     def state_path(self) -> Path:
@@ -147,6 +148,11 @@ class LocalCloud:
         self.pollers: list[SqsPoller] = []
         self.faults: Faults | None = None
         self.terminal = Terminal(options.output, FunctionLog(log_file_path(options.state_path)))
+        # What a hot reload (ftb/localcloud/hot_reload) provisions against and swaps.
+        self.clients: Clients | None = None
+        self.gateway: ApiGateway | None = None
+        self.provision_context: ProvisionContext | None = None
+        self.synth_holds: list[IO[str]] = []
         self._stopped = False
         self._work_dir: tempfile.TemporaryDirectory[str] | None = None
 
@@ -218,7 +224,7 @@ class LocalCloud:
         self.endpoint.register("logs", LogsInsightsApi())
         self.endpoint.register("states", StepFunctionsReads())
         self.endpoint.start()
-        clients = Clients(self.endpoint.url, options.region)
+        clients = self.clients = Clients(self.endpoint.url, options.region)
         context = StackContext(stack_name=self.template.stack_name, region=options.region)
         resolver = Resolver(self.template, context, options.parameters)
         ctx = ProvisionContext(
@@ -232,6 +238,7 @@ class LocalCloud:
         )
         created_at = datetime.now(UTC)
         self.stack = provision(ctx)
+        self.gateway, self.provision_context = gateway, ctx
         if self.faults is not None:
             self.faults.bind(self.stack.functions, self.stack.queues.values(), clients.sqs)
         self.outputs = self._outputs(resolver)
@@ -502,20 +509,27 @@ def _display_host(host: str) -> str:
 
 def run(options: LocalOptions, stop_requested: threading.Event) -> int:
     """`ftb local` in the foreground until `stop_requested` is set (by a signal handler)."""
+    from ftb.localcloud.hot_reload import HotReloader
+
     cloud = LocalCloud(options)
     try:
         cloud.start()
     except (LocalCloudError, synthesis.SynthError, TemplateError, ProvisionError) as error:
         print(f"ftb local: {error}", file=sys.stderr)
         return 2
+    reloader = HotReloader(cloud) if options.watch and options.template is None else None
     try:
         if not stop_requested.is_set():  # Ctrl-C during start-up: straight to the stop
             print(cloud.banner(), flush=True)
             cloud.terminal.start_view(cloud.live_view)
+            if reloader is not None:
+                reloader.start()
         stop_requested.wait()
         cloud.terminal.stop_view()
         print("\nftb local: stopping...", flush=True)
     finally:
+        if reloader is not None:
+            reloader.stop()
         cloud.stop()
     print("ftb local: stopped.", flush=True)
     return 0

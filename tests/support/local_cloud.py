@@ -87,9 +87,10 @@ def wait_for(check: Callable[[], T | None], timeout: float, what: str, interval:
 class LocalCloudProcess:
     """`python -m ftb.cli local ...` on free ports, with its own state file and log file."""
 
-    def __init__(self, name: str, args: list[str], work_dir: Path) -> None:
+    def __init__(self, name: str, args: list[str], work_dir: Path, cwd: Path | None = None) -> None:
         self.name = name
         self.args = args
+        self.cwd = cwd or REPO_ROOT  # the project `ftb local` runs (a copy, to edit it)
         self.state_file = work_dir / f"{name}.state.json"
         self.log_file = work_dir / f"{name}.log"
         self.process: subprocess.Popen[bytes] | None = None
@@ -105,7 +106,7 @@ class LocalCloudProcess:
         self.started_at = time.monotonic()
         with self.log_file.open("wb") as log:
             self.process = subprocess.Popen(
-                command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+                command, cwd=self.cwd, env=env, stdout=log, stderr=subprocess.STDOUT
             )
 
     def log_tail(self, lines: int = 60) -> str:

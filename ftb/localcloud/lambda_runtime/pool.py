@@ -211,6 +211,11 @@ class Worker:
                     os.close(fd)
 
 
+class PoolReplacedError(Exception):
+    """The function was replaced (a hot reload) or removed while this caller waited for a
+    worker: look the function up again (its new pool, or ResourceNotFound)."""
+
+
 class WorkerPool:
     """The workers of one function and its concurrency limit."""
 
@@ -221,6 +226,7 @@ class WorkerPool:
         self.workers: set[Worker] = set()
         self.in_use = 0  # slots taken: invocations running or workers starting
         self.closed = False
+        self.replaced = False
         self.condition = threading.Condition()
 
     def acquire(self, wait_seconds: float) -> tuple[bool, Worker | None]:
@@ -229,6 +235,8 @@ class WorkerPool:
         deadline = time.monotonic() + wait_seconds
         with self.condition:
             while True:
+                if self.replaced:
+                    raise PoolReplacedError(self.spec.name)
                 if self.closed:
                     raise RuntimeStoppedError("The local Lambda runtime is shutting down.")
                 if self.idle:
@@ -268,10 +276,12 @@ class WorkerPool:
                 self.workers.discard(worker)
         return stale
 
-    def close(self) -> tuple[list[Worker], list[Worker]]:
-        """Stop handing out workers: (idle workers, busy or starting workers)."""
+    def close(self, replaced: bool = False) -> tuple[list[Worker], list[Worker]]:
+        """Stop handing out workers: (idle workers, busy or starting workers). `replaced`: the
+        function lives on in another pool, where waiting callers go."""
         with self.condition:
             self.closed = True
+            self.replaced = replaced
             idle = list(self.idle)
             busy = [worker for worker in self.workers if worker not in idle]
             self.workers.clear()

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from ftb.localcloud.lambda_runtime.errors import (
     InvalidParameterValueError,
@@ -48,7 +49,12 @@ from ftb.localcloud.lambda_runtime.model import (
     InvokeResult,
     function_error,
 )
-from ftb.localcloud.lambda_runtime.pool import Worker, WorkerPool, exit_description
+from ftb.localcloud.lambda_runtime.pool import (
+    PoolReplacedError,
+    Worker,
+    WorkerPool,
+    exit_description,
+)
 
 # Lambda's limits for a synchronous request and response payload.
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
@@ -140,15 +146,22 @@ class LambdaRuntime:
             if spec.reserved_concurrency is not None
             else self.max_concurrency_default
         )
+        self._install(spec, WorkerPool(spec, limit))
+
+    def _install(self, spec: FunctionSpec, pool: WorkerPool | None) -> None:
         with self._lock:
             if self._closed:
                 raise RuntimeStoppedError("The local Lambda runtime is shut down.")
-            previous = self._pools.get(spec.name)
-            self._functions[spec.name] = spec
-            self._modified[spec.name] = datetime.now(UTC)
-            self._pools[spec.name] = WorkerPool(spec, limit)
+            previous = self._pools.pop(spec.name, None)
+            self._functions.pop(spec.name, None)
+            if pool is not None:
+                self._functions[spec.name] = spec
+                self._modified[spec.name] = datetime.now(UTC)
+                self._pools[spec.name] = pool
         if previous is not None:
-            idle, _ = previous.close()  # busy workers finish, then retire (see release)
+            # Busy workers finish on the old code, then retire (see release); callers waiting
+            # for a worker go to the new pool.
+            idle, _ = previous.close(replaced=True)
             for worker in idle:
                 worker.kill()
 
@@ -156,6 +169,43 @@ class LambdaRuntime:
         """When the function was registered or last reconfigured (UTC)."""
         with self._lock:
             return self._modified[name]
+
+    def remove(self, name: str) -> None:
+        """Delete a function: running invocations finish, later ones get ResourceNotFound."""
+        spec, _ = self._resolve(name)
+        self._install(spec, None)
+
+    def prepare(self, spec: FunctionSpec) -> tuple[WorkerPool, dict[str, Any] | None]:
+        """A pool for a new version of a function with one worker initialised (its handler
+        imported), not yet serving: (pool, None), or (pool, the init error) when the new code
+        does not import. `commit` installs it; `discard` drops it."""
+        limit = (
+            spec.reserved_concurrency
+            if spec.reserved_concurrency is not None
+            else self.max_concurrency_default
+        )
+        pool = WorkerPool(spec, limit)
+        acquired, _ = pool.acquire(0)
+        assert acquired
+        request_id = str(uuid.uuid4())
+        try:
+            worker, failure = self._start_worker(spec, pool, request_id)
+        except LambdaServiceError as error:
+            pool.release(None, False)
+            return pool, {"errorType": error.error_type, "errorMessage": error.message}
+        if failure is not None:
+            pool.release(worker, False)
+            return pool, failure.error_document()
+        pool.release(worker, True)  # warm and idle: the first invocation after commit uses it
+        return pool, None
+
+    def commit(self, pool: WorkerPool) -> None:
+        self._install(pool.spec, pool)
+
+    def discard(self, pool: WorkerPool) -> None:
+        idle, _ = pool.close()
+        for worker in idle:
+            worker.kill()
 
     def functions(self) -> list[FunctionSpec]:
         with self._lock:
@@ -275,7 +325,13 @@ class LambdaRuntime:
         client_context: str | None,
         wait_seconds: float,
     ) -> InvokeResult:
-        acquired, worker = pool.acquire(wait_seconds)
+        while True:
+            try:
+                acquired, worker = pool.acquire(wait_seconds)
+                break
+            except PoolReplacedError:  # a hot reload: the invocation runs the new version
+                spec, pool = self._resolve(spec.name)
+                arn = spec.arn
         if not acquired:
             raise TooManyRequestsError("Rate Exceeded.")
         keep = False

@@ -14,6 +14,21 @@ from ftb.localcloud.template import Resource
 
 @provisioner("AWS::StepFunctions::StateMachine")
 def _state_machine(ctx: ProvisionContext, resource: Resource, props: dict[str, Any]) -> None:
+    request = state_machine_request(ctx, resource, props)
+    name = request["name"]
+    arn = ctx.clients.stepfunctions.create_state_machine(**request)["stateMachineArn"]
+    ctx.stack.state_machines[resource.logical_id] = arn
+    ctx.resolver.set_resource(
+        resource.logical_id,
+        arn,
+        {"Arn": arn, "Name": name, "StateMachineRevisionId": "INITIAL"},
+    )
+
+
+def state_machine_request(
+    ctx: ProvisionContext, resource: Resource, props: dict[str, Any]
+) -> dict[str, Any]:
+    """CreateStateMachine's arguments (a hot reload sends them to UpdateStateMachine)."""
     name = props.get("StateMachineName") or ctx.physical_name(resource, 80)
     definition = _definition(ctx, props)
     for key, value in (props.get("DefinitionSubstitutions") or {}).items():
@@ -32,13 +47,7 @@ def _state_machine(ctx: ProvisionContext, resource: Resource, props: dict[str, A
     ):
         if props.get(source):
             request[target] = _camel_keys(props[source])
-    arn = ctx.clients.stepfunctions.create_state_machine(**request)["stateMachineArn"]
-    ctx.stack.state_machines[resource.logical_id] = arn
-    ctx.resolver.set_resource(
-        resource.logical_id,
-        arn,
-        {"Arn": arn, "Name": name, "StateMachineRevisionId": "INITIAL"},
-    )
+    return request
 
 
 def _definition(ctx: ProvisionContext, props: dict[str, Any]) -> str:
