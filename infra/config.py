@@ -60,7 +60,8 @@ class StackConfig:
         api_auth = text(names.CTX_API_AUTH) or names.DEFAULT_API_AUTH
         if api_auth not in names.API_AUTH_MODES:
             raise ValueError(
-                f"context {names.CTX_API_AUTH}={api_auth!r}: one of {', '.join(names.API_AUTH_MODES)}"
+                f"context {names.CTX_API_AUTH}={api_auth!r}: "
+                f"one of {', '.join(names.API_AUTH_MODES)}"
             )
 
         def positive(key: str, default: int) -> int:
