@@ -31,6 +31,7 @@ from rich.progress import (
 )
 
 from ftb.ops import task_api
+from ftb.ops.api_auth import Authorize
 from ftb.ops.commands._common import (
     add_common_arguments,
     positive_int,
@@ -235,12 +236,17 @@ def classify(submission: Submission, answer: task_api.HttpAnswer) -> Outcome:
     return Outcome(submission.index, submission.task_id, "rejected", answer.status, answer.message)
 
 
-def submit_one(endpoint: str, bucket: Limiter | None, submission: Submission) -> Outcome:
+def submit_one(
+    endpoint: str,
+    bucket: Limiter | None,
+    submission: Submission,
+    auth: Authorize | None = None,
+) -> Outcome:
     if submission.local_error is not None:
         return Outcome(submission.index, submission.task_id, "rejected", 0, submission.local_error)
     if bucket is not None:
         bucket.try_acquire("submit")
-    answer = task_api.request("POST", endpoint, submission.body)
+    answer = task_api.request("POST", endpoint, submission.body, auth=auth)
     return classify(submission, answer)
 
 
@@ -249,6 +255,7 @@ def _submit_all(
     endpoint: str,
     args: argparse.Namespace,
     output: Output,
+    auth: Authorize | None = None,
 ) -> tuple[Summary, bool]:
     summary = Summary()
     bucket = pacer(args.rate) if args.rate and args.rate > 0 else None
@@ -276,7 +283,7 @@ def _submit_all(
                     done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
                     for future in done:
                         _record(future.result(), summary, progress, bar)
-                in_flight.add(pool.submit(submit_one, endpoint, bucket, submission))
+                in_flight.add(pool.submit(submit_one, endpoint, bucket, submission, auth))
             for future in in_flight:
                 _record(future.result(), summary, progress, bar)
         except KeyboardInterrupt:
@@ -305,7 +312,7 @@ def _run(args: argparse.Namespace, output: Output) -> int:
     target = resolve_target(args, output)
     endpoint = target.tasks_endpoint
     started = time.monotonic()
-    summary, interrupted = _submit_all(submissions, endpoint, args, output)
+    summary, interrupted = _submit_all(submissions, endpoint, args, output, target.api_auth)
     seconds = time.monotonic() - started
     report(summary, seconds, output)
     no_answer = all(status == 0 for status, _ in summary.rejections)
