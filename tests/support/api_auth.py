@@ -85,3 +85,12 @@ class SignedSession(requests.Session):
         request.headers.clear()
         request.headers.update(authorize(str(request.method), url, headers, body))
         return super().send(request, **kwargs)
+
+
+class UnsignedSession(requests.Session):
+    """A requests session that sends no credential at all, whatever a generator put in."""
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        for name in ("Authorization", "x-api-key", "X-Amz-Date", "X-Amz-Security-Token"):
+            request.headers.pop(name, None)
+        return super().send(request, **kwargs)
