@@ -6,7 +6,6 @@ gateway's verifier: what a client sends is what the gateway accepts.
 
 from __future__ import annotations
 
-import uuid
 from urllib.parse import parse_qsl, urlsplit
 
 import boto3
@@ -18,7 +17,6 @@ from ftb.localcloud.apigateway.sigv4 import LocalCredentials, verify
 from ftb.ops.output import CommandError
 from ftb.ops.target import Target
 from infra import names
-from tests.support.local_cloud import LocalCloudProcess, http
 
 REGION = "us-east-1"
 URL = "http://127.0.0.1:3000/v1/tasks"
@@ -128,16 +126,3 @@ def test_on_aws_the_keys_value_is_read_from_api_gateway(monkeypatch: pytest.Monk
         )
         # Then the commands send that value
         assert target.api_auth("POST", URL, {}, b"{}") == {"x-api-key": key["value"]}
-
-
-def test_the_open_api_mode_lets_anyone_in_and_says_so(on_ops_cloud: LocalCloudProcess) -> None:
-    # Given the ops cloud, started with `-c apiAuth=none`
-    assert on_ops_cloud.outputs[names.OUT_API_AUTHORIZATION] == names.API_AUTH_NONE
-    # When a request carries no credential at all  Then it is let in
-    task_id = f"open-{uuid.uuid4().hex[:8]}0"
-    body = {"taskId": task_id, "payload": {}}
-    assert http("POST", on_ops_cloud.tasks_endpoint, body, signed=False).status == 202
-    # And the banner says the API is open, and its Try it curl carries nothing
-    banner = on_ops_cloud.log_file.read_text()
-    assert "API auth      none: the API is open" in banner
-    assert "--aws-sigv4" not in banner and "x-api-key" not in banner
