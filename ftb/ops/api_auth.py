@@ -18,8 +18,10 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials, ReadOnlyCredentials
 
+from infra import names
+
 SERVICE = "execute-api"
-API_KEY_HEADER = "x-api-key"
+API_KEY_HEADER = names.API_KEY_HEADER
 
 # (method, url, headers, body) -> the headers to send
 Authorize = Callable[[str, str, dict[str, str], bytes | None], dict[str, str]]

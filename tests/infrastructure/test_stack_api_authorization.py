@@ -18,6 +18,7 @@ import pytest
 
 from infra import names
 from infra.app import build_app
+from infra.constructs.api import openapi_document
 from tests.infrastructure.conftest import TEST_CONTEXT, SynthesizedStack
 from tests.infrastructure.test_security import render
 
@@ -179,3 +180,18 @@ def test_the_open_api_is_open_and_the_synthesis_warns(open_stack):
 def test_an_unknown_mode_fails_the_synth_naming_the_choices():
     with pytest.raises(ValueError, match="iam, apiKey, none"):
         build_app({names.CTX_API_AUTH: "open"}, outdir="/tmp/ftb-never-written")
+
+
+def test_the_openapi_description_names_both_ways_in():
+    # The API's one description documents the two schemes the modes use, and the 403
+    document = openapi_document()
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["sigv4"]["x-amazon-apigateway-authtype"] == "awsSigv4"
+    assert (schemes["api_key"]["in"], schemes["api_key"]["name"]) == (
+        "header",
+        names.API_KEY_HEADER,
+    )
+    assert document["security"] == [{"sigv4": []}, {"api_key": []}]
+    for path in document["paths"].values():
+        for operation in path.values():
+            assert "403" in operation["responses"], operation["operationId"]
