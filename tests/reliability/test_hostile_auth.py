@@ -5,7 +5,7 @@ one thing wrong about who sends them; each must be refused exactly as API Gatewa
 (403, its x-amzn-ErrorType, its message), never a 5xx, and none may reach a function: the
 functions' invocations (START lines in their log groups) are counted before and after, and
 one correctly signed request per route at the end must be the only new ones. The last test
-prints the refused requests per case.
+sends every case again between the two counts and prints the refused requests per case.
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from unittest import mock
 
@@ -145,80 +144,79 @@ CASES: dict[str, tuple[Authorizer, str, str]] = {
     ),
 }
 
-REFUSED: Counter[str] = Counter()
-
 
 def invocations(cloud: LocalCloudProcess, key: str) -> int:
     group = f"/aws/lambda/{cloud.function_name(key)}"
     return sum(1 for m in cloud.log_messages(group) if m.startswith("START RequestId:"))
 
 
-def requests_of(cloud: LocalCloudProcess) -> Iterator[tuple[str, str, bytes]]:
+def settled_invocations(cloud: LocalCloudProcess) -> dict[str, int]:
+    """The API functions' invocations, once their log groups stop growing (what earlier
+    tests sent is shipped)."""
+
+    def settled() -> dict[str, int] | None:
+        first = {key: invocations(cloud, key) for key in ("submit-task", "get-task")}
+        time.sleep(2)
+        second = {key: invocations(cloud, key) for key in ("submit-task", "get-task")}
+        return second if first == second else None
+
+    return wait_for(settled, 60, "the functions' log groups to settle")
+
+
+def refuse(cloud: LocalCloudProcess, case: str) -> int:
+    """Send the case's requests (POST and GET, REQUESTS_PER_ROUTE each); each must be API
+    Gateway's refusal. Returns how many were refused."""
+    authorize, message, error_type = CASES[case]
+    access = access_for(cloud.tasks_endpoint)
+    assert access is not None and access.mode == "iam"
+    refused = 0
     for _ in range(REQUESTS_PER_ROUTE):
         task_id = f"auth-{uuid.uuid4().hex[:10]}0"
         body = json.dumps({"taskId": task_id, "payload": {"n": 1}}).encode()
-        yield "POST", cloud.tasks_endpoint, body
-        yield "GET", f"{cloud.tasks_endpoint}/{task_id}", b""
-
-
-@pytest.fixture(scope="module")
-def counted(api_cloud: LocalCloudProcess) -> Iterator[dict[str, int]]:
-    """The functions' invocations before the module (once the log groups stop growing: what
-    earlier modules sent is shipped); after it, exactly one more each."""
-
-    def settled() -> dict[str, int] | None:
-        first = {key: invocations(api_cloud, key) for key in ("submit-task", "get-task")}
-        time.sleep(2)
-        second = {key: invocations(api_cloud, key) for key in ("submit-task", "get-task")}
-        return second if first == second else None
-
-    yield wait_for(settled, 60, "the functions' log groups to settle")
+        for method, url, data in (
+            ("POST", cloud.tasks_endpoint, body),
+            ("GET", f"{cloud.tasks_endpoint}/{task_id}", b""),
+        ):
+            headers = {"Content-Type": "application/json"} if data else {}
+            sent = authorize(access, method, url, headers, data or None)
+            # sent as it is: the test support adds no signature of its own
+            answer: Answer = send(url, method, data, sent, signed=False)
+            assert answer.status == 403, (case, answer.status, answer.body[:300])
+            assert answer.headers["x-amzn-errortype"] == error_type, (case, answer.headers)
+            assert answer.json()["message"].startswith(message), (case, answer.body[:300])
+            refused += 1
+    return refused
 
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_a_wrongly_authenticated_request_is_refused_as_api_gateway_refuses_it(
-    api_cloud: LocalCloudProcess, counted: dict[str, int], case: str
+    api_cloud: LocalCloudProcess, case: str
 ) -> None:
-    authorize, message, error_type = CASES[case]
-    access = access_for(api_cloud.tasks_endpoint)
-    assert access is not None and access.mode == "iam"
-    for method, url, body in requests_of(api_cloud):
-        headers = {"Content-Type": "application/json"} if body else {}
-        sent = authorize(access, method, url, headers, body or None)
-        # When it is sent as it is (no signing added by the test support)
-        answer: Answer = send(url, method, body, sent, signed=False)
-        # Then API Gateway's 403, its error type and its words
-        assert answer.status == 403, (case, answer.status, answer.body[:300])
-        assert answer.headers["x-amzn-errortype"] == error_type, (case, answer.headers)
-        assert answer.json()["message"].startswith(message), (case, answer.body[:300])
-        REFUSED[case] += 1
+    # Given POST /tasks and GET /tasks/{taskId} requests authenticated the `case` way
+    # When they are sent  Then each gets API Gateway's 403, its error type and its words
+    assert refuse(api_cloud, case) == 2 * REQUESTS_PER_ROUTE
 
 
-def test_no_refused_request_reached_a_function(
-    api_cloud: LocalCloudProcess, counted: dict[str, int], request: pytest.FixtureRequest
+def test_no_refused_request_reaches_a_function(
+    api_cloud: LocalCloudProcess, request: pytest.FixtureRequest
 ) -> None:
-    # Given every case above was sent (this test runs after them)
-    assert set(REFUSED) == set(CASES), "run the whole module"
-    # When one correctly signed request per route follows them
+    # Given the API functions' invocations so far
+    before = settled_invocations(api_cloud)
+    # When every case's requests are sent, then one correctly signed request per route
+    refused = {case: refuse(api_cloud, case) for case in CASES}
     task_id = f"auth-ok-{uuid.uuid4().hex[:8]}0"
     body = json.dumps({"taskId": task_id, "payload": {}}).encode()
-    assert (
-        send(api_cloud.tasks_endpoint, "POST", body, {"Content-Type": "application/json"}).status
-        == 202
-    )
+    posted = send(api_cloud.tasks_endpoint, "POST", body, {"Content-Type": "application/json"})
+    assert posted.status == 202, posted.body
     assert send(f"{api_cloud.tasks_endpoint}/{task_id}", "GET").status == 200
-    # Then each function was invoked once more: for those two, and for no refused request
-    for key in ("submit-task", "get-task"):
-        wait_for(
-            lambda key=key: invocations(api_cloud, key) >= counted[key] + 1,
-            30,
-            f"{key}'s invocation in its log group",
-        )
-        assert invocations(api_cloud, key) == counted[key] + 1, key
+    # Then each function ran once more: for the signed request, for no refused one
+    after = settled_invocations(api_cloud)
+    assert after == {key: count + 1 for key, count in before.items()}, (before, after)
     capture = request.config.pluginmanager.getplugin("capturemanager")
     with capture.global_and_fixture_disabled():
         width = max(len(case) for case in CASES)
-        lines = ["", "refused requests per case (POST + GET, none reached a function):"]
-        lines += [f"  {case:<{width}}  {REFUSED[case]:>3} refused" for case in CASES]
-        lines.append(f"  {'total':<{width}}  {sum(REFUSED.values()):>3} refused")
+        lines = ["", "refused requests per case (POST + GET; functions invoked by them: 0):"]
+        lines += [f"  {case:<{width}}  {refused[case]:>3} refused" for case in CASES]
+        lines.append(f"  {'total':<{width}}  {sum(refused.values()):>3} refused")
+        lines.append(f"  invocations before {before}, after {after} (+1 each: the signed pair)")
         print("\n".join(lines))
