@@ -45,7 +45,8 @@ def curl_auth(api: RestApi | None, region: str, usage_plans: UsagePlans) -> str:
     if "AWS_IAM" in kinds:
         credentials = LOCAL_CREDENTIALS
         parts += [
-            f"--aws-sigv4 {shlex.quote(f'aws:amz:{region}:{SERVICE}')}",
+            # As the README writes it; region names need no escaping in double quotes.
+            f'--aws-sigv4 "aws:amz:{region}:{SERVICE}"',
             f"--user {shlex.quote(f'{credentials.access_key_id}:{credentials.secret_access_key}')}",
         ]
     if "API_KEY" in kinds:

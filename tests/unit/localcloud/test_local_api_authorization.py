@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from botocore.auth import SigV4Auth
@@ -21,6 +22,7 @@ from botocore.credentials import Credentials
 from ftb.localcloud.apigateway import ApiGateway, ApiMethod, ApiResource, HttpRequest, RestApi
 from ftb.localcloud.apigateway.api_keys import ApiKey, UsagePlan, UsagePlans
 from ftb.localcloud.apigateway.sigv4 import MISMATCH, LocalCredentials, verify
+from ftb.localcloud.synth import cache_key
 
 REGION = "us-east-1"
 LOCAL = LocalCredentials("ftb-local", "ftb-local-secret")
@@ -57,8 +59,6 @@ def received(
 ) -> HttpRequest:
     """What the server hands the gateway for that request (Host added, as on the wire)."""
     parts = urlsplit(url)
-    from urllib.parse import parse_qsl
-
     return HttpRequest(
         method=method,
         raw_path=parts.path,
@@ -292,3 +292,18 @@ def test_the_usage_plans_throttle_and_quota_answer_429_with_api_gateways_bodies(
     )
     # And the next day (00:00 UTC) the quota starts again
     assert plans.check("api", "v1", "value", now=day + timedelta(days=1), monotonic=9.0) is None
+
+
+# -- `ftb local -c KEY=VALUE` -------------------------------------------------------------------
+
+
+def test_cdk_context_is_part_of_the_synth_cache_key(tmp_path: Path) -> None:
+    # Given a project
+    (tmp_path / "cdk.json").write_text("{}")
+    plain = cache_key(tmp_path)
+    # Then each context is its own synthesized template; the order of its keys does not matter
+    api_key = cache_key(tmp_path, context={"apiAuth": "apiKey", "x": "1"})
+    assert api_key != plain
+    assert cache_key(tmp_path, context={"x": "1", "apiAuth": "apiKey"}) == api_key
+    assert cache_key(tmp_path, context={"apiAuth": "none", "x": "1"}) != api_key
+    assert cache_key(tmp_path, context={}) == plain
