@@ -25,6 +25,15 @@ class StateFileError(Exception):
     """The file exists but is not a state file (unreadable, not JSON, missing fields)."""
 
 
+class LocalCredentials(BaseModel):
+    """The local cloud's AWS principal (fake: valid on this machine only)."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    access_key_id: str = Field(alias="accessKeyId", min_length=1)
+    secret_access_key: str = Field(alias="secretAccessKey", min_length=1)
+
+
 class LocalCloudState(BaseModel):
     """What a running local cloud publishes about itself."""
 
@@ -46,6 +55,10 @@ class LocalCloudState(BaseModel):
     state_machines: dict[str, str] = Field(default_factory=dict, alias="stateMachines")
     tables: dict[str, str] = Field(default_factory=dict)
     faults_url: str | None = Field(default=None, alias="faultsUrl")
+    # Who may call the local API: the credentials AWS_IAM methods accept (SigV4), and the
+    # API keys generated at this start (key id -> value; the ApiKeyId output names one).
+    credentials: LocalCredentials | None = None
+    api_keys: dict[str, str] = Field(default_factory=dict, alias="apiKeys")
 
     def to_json(self) -> str:
         return self.model_dump_json(by_alias=True, indent=2) + "\n"

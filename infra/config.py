@@ -20,6 +20,10 @@ class StackConfig:
     failure_seed: str | None = None
     log_level: str = names.DEFAULT_LOG_LEVEL
     retain_table: bool = True
+    api_auth: str = names.DEFAULT_API_AUTH
+    api_key_rate: int = names.API_KEY_RATE
+    api_key_burst: int = names.API_KEY_BURST
+    api_key_quota: int = names.API_KEY_QUOTA_PER_DAY
 
     @classmethod
     def from_context(cls, get: Any) -> StackConfig:
@@ -53,6 +57,21 @@ class StackConfig:
         if removal not in {"retain", "destroy"}:
             raise ValueError(f"context {names.CTX_TABLE_REMOVAL}={removal!r}: retain or destroy")
 
+        api_auth = text(names.CTX_API_AUTH) or names.DEFAULT_API_AUTH
+        if api_auth not in names.API_AUTH_MODES:
+            raise ValueError(
+                f"context {names.CTX_API_AUTH}={api_auth!r}: "
+                f"one of {', '.join(names.API_AUTH_MODES)}"
+            )
+
+        def positive(key: str, default: int) -> int:
+            value = text(key)
+            if value is None:
+                return default
+            if not value.isdigit() or int(value) <= 0:
+                raise ValueError(f"context {key}={value!r} must be a positive whole number")
+            return int(value)
+
         return cls(
             stack_name=text(names.CTX_STACK_NAME) or names.DEFAULT_STACK_NAME,
             alarm_email=email,
@@ -60,4 +79,8 @@ class StackConfig:
             failure_seed=text(names.CTX_FAILURE_SEED),
             log_level=level,
             retain_table=removal == "retain",
+            api_auth=api_auth,
+            api_key_rate=positive(names.CTX_API_KEY_RATE, names.API_KEY_RATE),
+            api_key_burst=positive(names.CTX_API_KEY_BURST, names.API_KEY_BURST),
+            api_key_quota=positive(names.CTX_API_KEY_QUOTA, names.API_KEY_QUOTA_PER_DAY),
         )

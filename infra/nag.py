@@ -13,8 +13,11 @@ from typing import TYPE_CHECKING, Any
 from aws_cdk import Acknowledgment, Stack, Validations
 from constructs import IConstruct
 
+from infra import names
+
 if TYPE_CHECKING:
     from infra.constructs.api import TaskApi
+    from infra.constructs.api_access import ApiAccess
     from infra.constructs.functions import TaskFunctions
     from infra.constructs.workflow import TaskWorkflow
 
@@ -38,7 +41,12 @@ def _policy(role_owner: IConstruct) -> IConstruct:
 
 
 def acknowledge_stack_findings(
-    stack: Stack, *, functions: TaskFunctions, workflow: TaskWorkflow, api: TaskApi
+    stack: Stack,
+    *,
+    functions: TaskFunctions,
+    workflow: TaskWorkflow,
+    api: TaskApi,
+    access: ApiAccess,
 ) -> None:
     for key, fn in functions.all.items():
         assert fn.role is not None
@@ -72,15 +80,7 @@ def acknowledge_stack_findings(
         "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
         "AmazonAPIGatewayPushToCloudWatchLogs",
     )
-    for method in rest_api.methods:
-        for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
-            acknowledge(
-                method,
-                rule,
-                f"{method.http_method} {method.resource.path}: the task API is public by "
-                "contract (the original system's clients call it without credentials); add an "
-                "authorizer in front when clients can carry credentials (docs/decisions.md).",
-            )
+    _acknowledge_authorization(stack, rest_api, access)
     api_resource = rest_api.node.default_child
     assert api_resource is not None
     acknowledge(
@@ -99,6 +99,44 @@ def acknowledge_stack_findings(
         "one validator of the body); a web ACL adds a fixed monthly cost this sample does not "
         "need.",
     )
+
+
+def _acknowledge_authorization(stack: Stack, rest_api: Any, access: ApiAccess) -> None:
+    """APIG4 (no authorization) is met by the default, `iam`; only the modes chosen by name
+    acknowledge it. COG4 asks for a Cognito user pool authorizer: the callers of this API are
+    AWS principals (services, roles), not end users, so IAM takes its place."""
+    for method in rest_api.methods:
+        route = f"{method.http_method} {method.resource.path}"
+        if access.mode == names.API_AUTH_IAM:
+            acknowledge(
+                method,
+                "AwsSolutions-COG4",
+                f"{route}: AWS_IAM (SigV4) authorization; the callers are AWS principals, not "
+                "users of a Cognito user pool (docs/decisions.md, API authorization).",
+            )
+            continue
+        why = (
+            "API key and usage plan (context apiAuth=apiKey, chosen by name)"
+            if access.mode == names.API_AUTH_API_KEY
+            else "open API (context apiAuth=none, chosen by name; synthesis warns)"
+        )
+        for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
+            acknowledge(method, rule, f"{route}: {why}; the default, iam, meets this rule.")
+    if access.invoke_policy is not None:
+        invoke_finding = "Resource::" + _render(
+            stack.resolve(
+                rest_api.arn_for_execute_api(
+                    "GET", f"/{names.TASKS_RESOURCE}/*", rest_api.deployment_stage.stage_name
+                )
+            )
+        )
+        acknowledge(
+            access.invoke_policy.node.default_child or access.invoke_policy,
+            "AwsSolutions-IAM5",
+            "GET /tasks/{taskId}: a path parameter is `*` in an execute-api ARN; the grant is "
+            "this one route of this API and stage.",
+            invoke_finding,
+        )
 
 
 def _render(resolved: Any) -> str:

@@ -37,6 +37,10 @@ CTX_FAILURE_RATE = "failureRate"
 CTX_FAILURE_SEED = "failureSeed"
 CTX_LOG_LEVEL = "logLevel"
 CTX_TABLE_REMOVAL = "tableRemovalPolicy"  # "retain" (default) | "destroy"
+CTX_API_AUTH = "apiAuth"  # "iam" (default) | "apiKey" | "none"
+CTX_API_KEY_RATE = "apiKeyRateLimit"  # the usage plan's steady requests per second
+CTX_API_KEY_BURST = "apiKeyBurstLimit"
+CTX_API_KEY_QUOTA = "apiKeyQuotaPerDay"
 
 # Observability.
 METRICS_NAMESPACE = "FaultTolerantBackend"
@@ -136,6 +140,19 @@ STARTER_BACKOFF_MAX_SECONDS = 300
 API_THROTTLE_RATE = 50
 API_THROTTLE_BURST = 100
 
+# Who may call the API (docs/decisions.md "API authorization"): SigV4-signed AWS principals
+# (default), holders of an API key, or anyone (only when asked for by name).
+API_AUTH_IAM = "iam"
+API_AUTH_API_KEY = "apiKey"
+API_AUTH_NONE = "none"
+API_AUTH_MODES = (API_AUTH_IAM, API_AUTH_API_KEY, API_AUTH_NONE)
+DEFAULT_API_AUTH = API_AUTH_IAM
+# The usage plan of the apiKey mode: under the stage's limits, and a daily quota per key.
+API_KEY_RATE = 25
+API_KEY_BURST = 50
+API_KEY_QUOTA_PER_DAY = 100_000
+API_KEY_HEADER = "x-api-key"
+
 # Stack outputs.
 OUT_API_URL = "ApiUrl"
 OUT_TASKS_ENDPOINT = "TasksEndpoint"
@@ -147,6 +164,10 @@ OUT_DEAD_LETTER_QUEUE_URL = "DeadLetterQueueUrl"
 OUT_TASKS_TABLE_NAME = "TasksTableName"
 OUT_ALARM_TOPIC_ARN = "AlarmTopicArn"
 OUT_API_ACCESS_LOG_GROUP = "ApiAccessLogGroupName"
+OUT_API_AUTHORIZATION = "ApiAuthorization"  # iam | apiKey | none
+OUT_API_INVOKE_POLICY_ARN = "ApiInvokePolicyArn"  # iam: attach to a client's role
+OUT_API_KEY_ID = "ApiKeyId"  # apiKey: the key's id (its value is never an output)
+OUT_API_USAGE_PLAN_ID = "ApiUsagePlanId"
 
 
 def function_output_id(spec: FunctionSpec) -> str:

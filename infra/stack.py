@@ -9,6 +9,7 @@ from infra import names
 from infra.config import StackConfig
 from infra.constructs.alarms import TaskAlarms
 from infra.constructs.api import TaskApi
+from infra.constructs.api_access import ApiAccess
 from infra.constructs.functions import TaskFunctions
 from infra.constructs.queues import TaskQueues
 from infra.constructs.task_table import TaskTable
@@ -48,7 +49,9 @@ class FaultTolerantBackendStack(Stack):
             stack_name=config.stack_name,
             submit_task=functions.submit_task,
             get_task=functions.get_task,
+            auth=config.api_auth,
         )
+        access = ApiAccess(self, "ApiAccess", config=config, api=api.api, routes=api.routes)
         alarms = TaskAlarms(
             self,
             "Alarms",
@@ -86,6 +89,24 @@ class FaultTolerantBackendStack(Stack):
                 "API Gateway access logs (JSON)",
             ),
         }
+        outputs[names.OUT_API_AUTHORIZATION] = (
+            access.mode,
+            "Who may call the API: iam (SigV4), apiKey (x-api-key) or none",
+        )
+        if access.invoke_policy is not None:
+            outputs[names.OUT_API_INVOKE_POLICY_ARN] = (
+                access.invoke_policy.managed_policy_arn,
+                "Attach to a client's role or user: execute-api:Invoke on the two routes only",
+            )
+        if access.api_key is not None and access.usage_plan is not None:
+            outputs[names.OUT_API_KEY_ID] = (
+                access.api_key.key_id,
+                "The client key's id; its value: aws apigateway get-api-key --include-value",
+            )
+            outputs[names.OUT_API_USAGE_PLAN_ID] = (
+                access.usage_plan.usage_plan_id,
+                "The clients' usage plan (throttle and daily quota per key)",
+            )
         for spec in names.ALL_FUNCTIONS:
             outputs[names.function_output_id(spec)] = (
                 functions.all[spec.key].function_name,
@@ -94,4 +115,6 @@ class FaultTolerantBackendStack(Stack):
         for output_id, (value, description) in outputs.items():
             CfnOutput(self, output_id, value=value, description=description)
 
-        acknowledge_stack_findings(self, functions=functions, workflow=workflow, api=api)
+        acknowledge_stack_findings(
+            self, functions=functions, workflow=workflow, api=api, access=access
+        )

@@ -126,6 +126,16 @@ def register(subparsers: Any) -> None:
         "function-error:monitor-dlq=0.3, start-execution-bucket-scale=0.01, sqs-delay=2, "
         "visibility-timeout:task-queue=10 (repeatable; docs/reliability.md)",
     )
+    parser.add_argument(
+        "-c",
+        "--context",
+        dest="context",
+        action="append",
+        type=_parameter,
+        default=[],
+        metavar="KEY=VALUE",
+        help="CDK context for the synth, as `cdk -c` takes it, e.g. apiAuth=apiKey (repeatable)",
+    )
     parser.add_argument("--resynth", action="store_true", help="synthesize even if cached")
     parser.add_argument(
         "--no-watch",
@@ -176,6 +186,7 @@ def _run_local(args: argparse.Namespace) -> int:
         output=_output_mode(args),
         faults=_faults(args),
         watch=args.watch,
+        context=dict(args.context),
     )
     stop = threading.Event()
     interrupts = 0

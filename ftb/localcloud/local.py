@@ -28,6 +28,7 @@ import boto3
 from botocore.config import Config
 
 from ftb import statefile
+from ftb.localcloud import api_access
 from ftb.localcloud import synth as synthesis
 from ftb.localcloud.apigateway import ApiGateway, ApiServer, RestApi
 from ftb.localcloud.control_plane import register_control_plane
@@ -53,7 +54,12 @@ DEFAULT_API_PORT = 3000
 DEFAULT_ENDPOINT_PORT = 4566
 DEFAULT_REGION = "us-east-1"
 # What the banner's AWS CLI line sets, so that it works in a shell without AWS configuration.
-LOCAL_CREDENTIALS = "AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local"
+# The AWS CLI line of the banner: the endpoint takes any credentials, but the same ones as the
+# local API's signers keep one pair to remember.
+CLI_CREDENTIALS = (
+    f"AWS_ACCESS_KEY_ID={api_access.LOCAL_CREDENTIALS.access_key_id} "
+    f"AWS_SECRET_ACCESS_KEY={api_access.LOCAL_CREDENTIALS.secret_access_key}"
+)
 # Workers per function without reserved concurrency: a limit of this machine, not of AWS.
 MAX_CONCURRENCY_DEFAULT = 4
 
@@ -81,6 +87,7 @@ class LocalOptions:
     output: Mode = Mode.LIVE  # the terminal: live view, --verbose or --quiet (terminal.py)
     faults: FaultConfig | None = None  # fault injection (ftb/localcloud/faults): off by default
     watch: bool = False  # hot reload (ftb/localcloud/hot_reload): `ftb local` turns it on
+    context: dict[str, str] = field(default_factory=dict)  # CDK context (-c key=value)
 
     @property
     def state_path(self) -> Path:
@@ -190,7 +197,12 @@ class LocalCloud:
             self.synth_cached = None
             return load_template(path, options.stack)
         result = synthesis.synth(
-            options.root, options.app, stack_name=options.stack, force=options.resynth, say=self.say
+            options.root,
+            options.app,
+            stack_name=options.stack,
+            force=options.resynth,
+            say=self.say,
+            context=options.context,
         )
         self.synth_cached = result.cached
         self.synth_seconds = result.seconds
@@ -243,6 +255,7 @@ class LocalCloud:
             self.faults.bind(self.stack.functions, self.stack.queues.values(), clients.sqs)
         self.outputs = self._outputs(resolver)
         gateway.set_apis(sorted(self.stack.rest_apis.values(), key=lambda api: api.logical_id))
+        gateway.set_access(api_access.LOCAL_CREDENTIALS, options.region, self.stack.usage_plans)
         self.api.start()
         specs = {spec.name: spec for spec in self.stack.functions.values()}
 
@@ -341,6 +354,11 @@ class LocalCloud:
             state_machines=dict(self.stack.state_machines),
             tables=dict(self.stack.tables),
             faults_url=f"{self.endpoint.url}/_ftb/faults" if self.faults else None,
+            credentials=statefile.LocalCredentials(
+                access_key_id=api_access.LOCAL_CREDENTIALS.access_key_id,
+                secret_access_key=api_access.LOCAL_CREDENTIALS.secret_access_key,
+            ),
+            api_keys=self.stack.usage_plans.values_by_id(),
         )
 
     # -- terminal -----------------------------------------------------------------------
@@ -391,6 +409,9 @@ class LocalCloud:
             f"  AWS endpoint  {self.endpoint.url}  (SQS, Step Functions, DynamoDB, "
             "CloudWatch Logs, Lambda, the stack in CloudFormation; any credentials)",
             f"  region        {self.options.region}",
+            *api_access.banner_lines(
+                list(stack.rest_apis.values()), self.options.region, stack.usage_plans
+            ),
             f"  state file    {self.options.state_path}  (`ftb outputs` prints the outputs)",
             f"  function log  {self.terminal.log.path if self.terminal.log else '-'}  "
             "(also in the log groups; --verbose echoes it here)",
@@ -446,10 +467,15 @@ class LocalCloud:
             return []
         endpoint = self.endpoint.url if self.endpoint else ""
         body = '{"taskId": "demo-1", "payload": {"message": "hello"}}'
+        apis = self.stack.rest_apis if self.stack else {}
+        first = min(apis.values(), key=lambda api: api.logical_id) if apis else None
+        usage_plans = self.stack.usage_plans if self.stack else None
+        auth = api_access.curl_auth(first, self.options.region, usage_plans) if usage_plans else ""
+        auth = f" {auth}" if auth else ""
         lines = [
             "Try it:",
-            f"  curl -sS -X POST {tasks} -H 'Content-Type: application/json' -d '{body}'",
-            f"  curl -sS {tasks.rstrip('/')}/demo-1",
+            f"  curl -sS{auth} -X POST {tasks} -H 'Content-Type: application/json' -d '{body}'",
+            f"  curl -sS{auth} {tasks.rstrip('/')}/demo-1",
         ]
         machine = self.outputs.get("StateMachineArn")
         if isinstance(machine, str) and ":stateMachine:" in machine:
@@ -457,7 +483,7 @@ class LocalCloud:
             # Pasted into a fresh shell it must work: the local endpoint takes any credentials,
             # but the AWS CLI refuses to send a request without some.
             lines.append(
-                f"  {LOCAL_CREDENTIALS} {_aws_cli()} --endpoint-url {endpoint} "
+                f"  {CLI_CREDENTIALS} {_aws_cli()} --endpoint-url {endpoint} "
                 f"--region {self.options.region} "
                 f"stepfunctions get-execution-history --execution-arn {execution}"
             )

@@ -71,9 +71,11 @@ def _app_dir(root: Path, app: str) -> Path | None:
     return None
 
 
-def cache_key(root: Path, app: str = DEFAULT_APP) -> str:
+def cache_key(root: Path, app: str = DEFAULT_APP, context: dict[str, str] | None = None) -> str:
     digest = hashlib.sha256()
     digest.update(f"app={app}\n".encode())
+    if context:
+        digest.update(f"context={json.dumps(context, sort_keys=True)}\n".encode())
     with contextlib.suppress(importlib.metadata.PackageNotFoundError):
         digest.update(f"aws-cdk-lib={importlib.metadata.version('aws-cdk-lib')}\n".encode())
     paths = [root / name for name in WATCHED]
@@ -135,11 +137,12 @@ def synth(
     force: bool = False,
     cache_dir: Path | None = None,
     say: Callable[[str], None] | None = None,
+    context: dict[str, str] | None = None,
 ) -> Synthesized:
     """The synthesized template of `app`, from the cache when its inputs are unchanged."""
     started = time.monotonic()
     base = (cache_dir or root / ".ftb" / "synth") / app.replace(".", "_")
-    key = cache_key(root, app)
+    key = cache_key(root, app, context)
     target = base / key
     with _lock(base.parent / f"{base.name}.lock"):
         if target.is_dir() and not force:
@@ -154,6 +157,8 @@ def synth(
             "CDK_OUTDIR": str(staging),
             "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "1",
         }
+        if context:  # what `cdk -c key=value` passes to the app
+            env["CDK_CONTEXT_JSON"] = json.dumps(context)
         process = subprocess.run(
             [sys.executable, "-m", app],
             cwd=root,

@@ -20,9 +20,11 @@ from typing import Any, Literal
 
 import boto3
 from botocore.config import Config
+from botocore.credentials import Credentials
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 
 from ftb import statefile
+from ftb.ops.api_auth import ApiKeyHeader, Authorize, SigV4Signer
 from ftb.ops.output import EXIT_USAGE, CommandError
 from infra import names
 
@@ -36,6 +38,8 @@ TASK_QUEUE_URL = names.OUT_TASK_QUEUE_URL
 DEAD_LETTER_QUEUE_URL = names.OUT_DEAD_LETTER_QUEUE_URL
 TASKS_TABLE_NAME = names.OUT_TASKS_TABLE_NAME
 STATE_MACHINE_LOG_GROUP = names.OUT_STATE_MACHINE_LOG_GROUP
+API_AUTHORIZATION = names.OUT_API_AUTHORIZATION
+API_KEY_ID = names.OUT_API_KEY_ID
 
 _START_LOCAL = "start the local cloud with `make run` (or `ftb local`) in another terminal"
 _USE_STACK = "or target a deployed stack with `--stack NAME [--region R] [--profile P]`"
@@ -59,6 +63,9 @@ class Target:
     log_groups: list[str] = field(default_factory=list)
     endpoint_url: str | None = None  # the local AWS endpoint; None on AWS
     profile: str | None = None
+    # The local cloud's API principal (access key id, secret) and generated API keys.
+    api_credentials: tuple[str, str] | None = None
+    api_keys: dict[str, str] = field(default_factory=dict)
 
     @property
     def description(self) -> str:
@@ -92,6 +99,47 @@ class Target:
             "dynamodb", endpoint_url=self.endpoint_url, config=_CLIENT_CONFIG
         )
         return resource.Table(self.table_name)
+
+    @cached_property
+    def api_auth(self) -> Authorize | None:
+        """What every request to the task API carries (output ApiAuthorization decides)."""
+        mode = self.outputs.get(API_AUTHORIZATION, names.API_AUTH_NONE)
+        if mode == names.API_AUTH_IAM:
+            if self.kind == "local":
+                if self.api_credentials is None:
+                    raise CommandError(
+                        "the local cloud's state file names no API credentials",
+                        "restart the local cloud (`make run`) with this version of ftb",
+                    )
+                access_key, secret = self.api_credentials
+                local = Credentials(access_key, secret)
+                return SigV4Signer(lambda: local.get_frozen_credentials(), self.region)
+            credentials = self.session.get_credentials()
+            if credentials is None:
+                raise _aws_failure(NoCredentialsError(), self.name, self.region)
+            return SigV4Signer(credentials.get_frozen_credentials, self.region)
+        if mode == names.API_AUTH_API_KEY:
+            return ApiKeyHeader(self._api_key_value())
+        return None
+
+    def _api_key_value(self) -> str:
+        key_id = self.output(API_KEY_ID)
+        if self.kind == "local":
+            value = self.api_keys.get(key_id)
+            if value is None:
+                raise CommandError(
+                    f"the local cloud's state file has no value for API key {key_id}",
+                    "restart the local cloud (`make run`) so that it provisions the template",
+                )
+            return value
+        try:
+            answer = self.client("apigateway").get_api_key(apiKey=key_id, includeValue=True)
+        except (ClientError, BotoCoreError) as exc:
+            raise CommandError(
+                f"could not read the value of API key {key_id}: {exc}",
+                "use credentials allowed apigateway:GET on the key (docs/operations.md)",
+            ) from None
+        return str(answer["value"])
 
     def output(self, key: str) -> str:
         value = self.outputs.get(key)
@@ -198,6 +246,12 @@ def resolve_local(state_file: Path) -> Target:
         outputs=dict(state.outputs),
         log_groups=list(log_groups),
         endpoint_url=state.endpoint_url,
+        api_credentials=(
+            (state.credentials.access_key_id, state.credentials.secret_access_key)
+            if state.credentials is not None
+            else None
+        ),
+        api_keys=dict(state.api_keys),
     )
 
 

@@ -1,5 +1,8 @@
 """The task API over HTTP, with the standard library only (no extra dependency).
 
+Requests carry the target's authorization (`auth`, ftb/ops/api_auth.py: a SigV4 signature or
+an API key), applied afresh to each attempt.
+
 Throttling (429), API Gateway's 5xx and connection failures are retried with exponential
 backoff and full jitter: POST /tasks is idempotent (same taskId and payload), so a retry can
 never start a task twice.
@@ -15,6 +18,8 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
+
+from ftb.ops.api_auth import Authorize
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 DEFAULT_ATTEMPTS = 4
@@ -83,6 +88,7 @@ def request(
     *,
     attempts: int = DEFAULT_ATTEMPTS,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    auth: Authorize | None = None,
 ) -> HttpAnswer:
     if not url.startswith(("http://", "https://")):
         raise ValueError(f"not an http(s) URL: {url}")
@@ -93,7 +99,8 @@ def request(
         headers["Content-Type"] = "application/json"
     answer = HttpAnswer(status=0, body=None)
     for attempt in range(1, attempts + 1):
-        req = urllib.request.Request(url, data=data, method=method, headers=headers)
+        sent = auth(method, url, headers, data) if auth is not None else headers
+        req = urllib.request.Request(url, data=data, method=method, headers=sent)
         answer = _once(req, timeout)
         answer.attempts = attempt
         if answer.status not in RETRYABLE_STATUSES and answer.status != 0:

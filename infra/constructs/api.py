@@ -14,6 +14,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra import names
+from infra.constructs.api_access import method_options
 
 # The request rules come from the API's one description (api/openapi.yaml); the handler's
 # pydantic model is the one validator of the body (it names the field and the reason, and also
@@ -136,6 +137,7 @@ class TaskApi(Construct):
         stack_name: str,
         submit_task: lambda_.IFunction,
         get_task: lambda_.IFunction,
+        auth: str = names.DEFAULT_API_AUTH,
     ) -> None:
         super().__init__(scope, construct_id)
         self.access_log_group = logs.LogGroup(
@@ -151,6 +153,8 @@ class TaskApi(Construct):
             rest_api_name=f"{stack_name}-api",
             description="Submit tasks and read their status.",
             endpoint_types=[apigw.EndpointType.REGIONAL],
+            # Who may call every method (infra/constructs/api_access.py).
+            default_method_options=method_options(auth),
             # Access and execution logs need the account's CloudWatch role for API Gateway.
             cloud_watch_role=True,
             cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
@@ -211,3 +215,5 @@ class TaskApi(Construct):
             request_parameters={f"method.request.path.{names.TASK_ID_PATH_PARAMETER}": True},
         )
         self.tasks_url = self.api.url_for_path(f"/{names.TASKS_RESOURCE}")
+        # (method, path) of every route: what the invoke policy grants, and nothing more.
+        self.routes = [("POST", tasks.path), ("GET", task.path)]

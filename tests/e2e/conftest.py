@@ -4,7 +4,9 @@
   task's outcome is decided by its id alone (ids ending in 3 fail permanently).
 - `extra_cloud`: the test app `tests/support/extra_app` (the real stack plus an extra queue,
   function and route), with FAILURE_RATE=0.5 and a FAILURE_SEED, so that transient failures
-  are reproducible: the tests pick task ids whose attempts fail the way they need.
+  are reproducible: the tests pick task ids whose attempts fail the way they need. It runs
+  with `-c apiAuth=apiKey` (the main cloud has the default, iam): every request carries the
+  key its banner prints (tests/support/api_auth.py), and test_e2e_api_key.py checks the key.
 
 Overrides use `ftb local --set-env FUNCTION:KEY=VALUE`, as a user would.
 """
@@ -48,6 +50,8 @@ def _clouds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Loca
             [
                 "--app",
                 EXTRA_APP,
+                "-c",
+                "apiAuth=apiKey",
                 "--set-env",
                 f"process-task:FAILURE_RATE={EXTRA_FAILURE_RATE}",
                 "--set-env",

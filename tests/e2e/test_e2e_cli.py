@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -28,6 +29,35 @@ def ftb(*args: str) -> subprocess.CompletedProcess[str]:
         timeout=120,
         check=False,
     )
+
+
+def shell(command: str, env: dict[str, str] | None = None) -> str:
+    """A pasted command line, run by bash; its output."""
+    done = subprocess.run(
+        ["bash", "-c", command],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, **(env or {})},
+    )
+    assert done.returncode == 0, (command, done.stderr)
+    return done.stdout
+
+
+def readme_commands(marker: str) -> list[str]:
+    """The curl commands of the README's bash block that holds `marker`, one per command
+    (continuation lines joined, comments dropped)."""
+    text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = [block.split("```", 1)[0] for block in text.split("```bash\n")[1:]]
+    [block] = [block for block in blocks if marker in block and "curl" in block]
+    commands: list[str] = []
+    for line in block.replace("\\\n", " ").splitlines():
+        if line.startswith("curl"):
+            commands.append(line.split("    #", 1)[0])
+        elif commands and not line.startswith("#"):
+            commands[-1] += "\n" + line  # a multi-line quoted body
+    return commands
 
 
 def port_free(url: str) -> bool:
@@ -61,7 +91,7 @@ def test_ftb_local_starts_prints_its_outputs_and_stops_cleanly(
         banner = local.log_file.read_text()
         tasks = local.outputs["TasksEndpoint"]
         assert tasks.startswith("http://127.0.0.1:") and tasks.endswith("/v1/tasks")
-        assert f"curl -sS -X POST {tasks}" in banner
+        assert f"-X POST {tasks}" in banner
         assert "Not emulated" in banner and "AWS::CloudWatch::Alarm" in banner
 
         # And `ftb outputs` prints the local outputs as JSON while it runs
@@ -106,3 +136,64 @@ def test_ftb_local_starts_prints_its_outputs_and_stops_cleanly(
     after = ftb("outputs", "--state-file", str(local.state_file))
     assert after.returncode == 2
     assert "not running" in after.stderr
+
+
+def test_the_banners_and_the_readmes_curls_work_when_pasted(cloud: LocalCloudProcess) -> None:
+    # Given the session cloud (apiAuth=iam, the default) and what its banner printed
+    # When the banner's Try it curls and the README's are pasted (the README's with this
+    # cloud's port)  Then the signed ones pass and the unsigned one is API Gateway's 403
+    try_it = [
+        line.strip()
+        for line in cloud.log_file.read_text().splitlines()
+        if line.startswith("  curl ")
+    ]
+    assert len(try_it) == 2 and all("--aws-sigv4" in line for line in try_it), try_it
+    posted, read = (shell(line) for line in try_it)
+    assert json.loads(posted)["taskId"] == "demo-1"  # 202, or 200 if a test sent it before
+    assert json.loads(read)["taskId"] == "demo-1"
+    api = cloud.outputs["ApiUrl"].rstrip("/").removesuffix("/v1")
+    readme_id = f"readme-{uuid.uuid4().hex[:8]}0"
+    answers = [
+        shell(command.replace("http://127.0.0.1:3000", api).replace("demo-1", readme_id))
+        for command in readme_commands("ftb-local:ftb-local-secret")
+    ]
+    assert json.loads(answers[0]) == {"taskId": readme_id, "status": "QUEUED"}
+    assert json.loads(answers[1])["taskId"] == readme_id
+    assert json.loads(answers[2]) == {"message": "Missing Authentication Token"}
+    # And so does the original system's curl, signed as the README shows for AWS
+    original_id = f"orig-{uuid.uuid4().hex[:8]}0"
+    deployed = readme_commands("$AWS_SECRET_ACCESS_KEY")
+    caller = {"AWS_ACCESS_KEY_ID": "ftb-local", "AWS_SECRET_ACCESS_KEY": "ftb-local-secret"}
+    answers = [
+        shell(
+            command.replace("https://your-api-id.execute-api.us-east-1.amazonaws.com", api).replace(
+                "task123", original_id
+            ),
+            caller,
+        )
+        for command in deployed
+    ]
+    assert json.loads(answers[0]) == {"taskId": original_id, "status": "QUEUED"}
+    assert json.loads(answers[1])["taskId"] == original_id
+
+
+def test_ftb_submit_and_status_sign_their_requests(cloud: LocalCloudProcess) -> None:
+    # Given the session cloud, whose API requires SigV4
+    env_file = str(cloud.state_file)
+    prefix = f"cli-iam-{uuid.uuid4().hex[:6]}"
+    # When 20 tasks are submitted and one is read, as a user does
+    submitted = ftb(
+        "submit", "--count", "20", "--prefix", prefix, "--json", "--state-file", env_file
+    )
+    status = ftb("status", f"{prefix}-0001", "--json", "--state-file", env_file)
+    # Then every request was let in
+    assert submitted.returncode == 0, submitted.stderr
+    report = json.loads(submitted.stdout)
+    assert (report["accepted"], report["rejected"]) == (20, 0), report
+    assert status.returncode == 0, status.stderr
+    [view] = json.loads(status.stdout)
+    assert view["taskId"] == f"{prefix}-0001" and view["status"] in (
+        "QUEUED",
+        "RUNNING",
+        "SUCCEEDED",
+    )

@@ -136,6 +136,12 @@ def test_arn_wildcards_only_select_children_of_the_stacks_own_resources(stack):
             r"^arn:\$\{AWS::Partition\}:states:\$\{AWS::Region\}:\$\{AWS::AccountId\}:"
             rf"execution:{re.escape(workflow)}:\*$"
         ),
+        # the invoke policy (iam): GET /tasks/{taskId} of this API's stage, the path
+        # parameter being `*` in an execute-api ARN
+        re.compile(
+            r"^arn:\$\{AWS::Partition\}:execute-api:\$\{AWS::Region\}:\$\{AWS::AccountId\}:"
+            r"\$\{Api[0-9A-F]{8}\}/\$\{ApiDeploymentStage[A-Za-z0-9]+\}/GET/tasks/\*$"
+        ),
     ]
     used = set()
     for logical_id, statement in identity_statements(stack):

@@ -124,12 +124,16 @@ def ops_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
     It reuses tests/e2e's LocalCloudProcess; it is its own instance because these tests
     change process-task's environment while it runs (`ftb set-env`, as the README does).
+    It runs the open API (`-c apiAuth=none`): the commands work unchanged in that mode too
+    (tests/e2e runs them against the default, iam, and apiKey).
     """
 
     cloud = LocalCloudProcess(
         "ops",
         [
             "--quiet",
+            "-c",
+            "apiAuth=none",
             "--set-env",
             f"process-task:FAILURE_RATE={CLOUD_FAILURE_RATE}",
             "--set-env",

@@ -6,6 +6,11 @@ fuzzing, positive and negative. Every answer must be: no 5xx, a documented statu
 documented content type and headers, a body matching its schema, and a 4xx for every request
 the description says is invalid.
 
+Every case is sent signed (SigV4 with the local cloud's credentials, tests/support/api_auth.py),
+as a client of the AWS_IAM API sends it; and sent again unsigned, when it must be API Gateway's
+403 Missing Authentication Token whatever the request (test_hostile_auth.py proves that no
+refused request reaches a function).
+
 Size: FTB_FUZZ_EXAMPLES fuzzed cases per operation (25 by default, inside `make test`, the
 same cases every run; `make reliability` sets 1000 and draws fresh cases each run). The last
 test prints the figures: cases run per operation, answers by status, server errors.
@@ -20,7 +25,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 import schemathesis
 from schemathesis.checks import not_a_server_error
 from schemathesis.config import HealthCheck
@@ -31,6 +35,8 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+
+from tests.support.api_auth import SignedSession, UnsignedSession
 
 OPENAPI_PATH = Path(__file__).resolve().parents[2] / "api" / "openapi.yaml"
 DEFAULT_EXAMPLES = 25
@@ -85,21 +91,22 @@ class FuzzFigures:
         lines = [
             f"fuzz (schemathesis {schemathesis.__version__}, FTB_FUZZ_EXAMPLES={EXAMPLES}, "
             f"{'deterministic' if DETERMINISTIC else 'random'})",
-            f"  {'operation':<22} {'cases':>6} {'5xx':>5}  answers by status",
+            f"  {'operation':<30} {'cases':>6} {'5xx':>5}  answers by status",
         ]
         for operation in sorted(self.cases):
             answers = ", ".join(
                 f"{status}: {n}" for status, n in sorted(self.statuses[operation].items())
             )
             lines.append(
-                f"  {operation:<22} {self.cases[operation]:>6} "
+                f"  {operation:<30} {self.cases[operation]:>6} "
                 f"{self.server_errors(operation):>5}  {answers}"
             )
         return "\n".join(lines)
 
 
 FIGURES = FuzzFigures()
-_session = requests.Session()
+_session = SignedSession()
+_unsigned = UnsignedSession()
 
 
 @schema.parametrize()
@@ -112,6 +119,20 @@ def test_generated_requests_get_documented_answers_and_never_a_5xx(
     FIGURES.record(case.operation.label, response.status_code)
     # Then the answer is no server error and conforms to the description
     case.validate_response(response, checks=CHECKS)
+
+
+@schema.parametrize()
+def test_generated_requests_without_a_signature_are_api_gateways_403(
+    case: schemathesis.Case, api_url: str
+) -> None:
+    # Given the same generated requests, sent without a signature
+    response = case.call(base_url=api_url, session=_unsigned, timeout=60)
+    FIGURES.record(f"{case.operation.label} unsigned", response.status_code)
+    # Then API Gateway refuses every one before validating it, with its own 403
+    assert response.status_code == 403, (response.status_code, response.text[:300])
+    assert response.json() == {"message": "Missing Authentication Token"}
+    # (schemathesis's response: lowercase header names, a list of values each)
+    assert response.headers["x-amzn-errortype"] == ["MissingAuthenticationTokenException"]
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -8,16 +8,16 @@ within the limits must be accepted and must run: an accepted task that cannot ru
 would be lost.
 
 Requests go through http.client so that nothing is added behind the test's back (urllib sets
-a form Content-Type on any POST body).
+a form Content-Type on any POST body). Each carries the API's authorization, as a real client
+does (tests/support/api_auth.py): the hostile part is the request, not a missing signature;
+test_hostile_auth.py sends the unauthenticated and wrongly signed ones.
 """
 
 from __future__ import annotations
 
-import http.client
 import json
 import socket
 import uuid
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -25,36 +25,11 @@ import pytest
 
 from task_domain.models import MAX_PAYLOAD_DEPTH, MAX_WORKFLOW_INPUT_BYTES, canonical_json
 from tests.support.local_cloud import LocalCloudProcess
+from tests.support.raw_http import Answer, send
 
 pytestmark = [pytest.mark.reliability, pytest.mark.timeout(300)]
 
 JSON = {"Content-Type": "application/json"}
-
-
-@dataclass
-class Answer:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-def send(
-    url: str, method: str = "POST", body: bytes = b"", headers: dict[str, str] | None = None
-) -> Answer:
-    """One request, exactly as given (plus Host and Content-Length)."""
-    parts = urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
-    try:
-        connection.request(method, parts.path, body=body or None, headers=headers or {})
-        response = connection.getresponse()
-        return Answer(
-            response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
-        )
-    finally:
-        connection.close()
 
 
 def post_json(cloud: LocalCloudProcess, document: Any) -> Answer:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from task_domain.models import payload_digest
+from tests.support.api_auth import authorize
 from tests.support.local_cloud import LocalCloudProcess
 
 TERMINAL = ("SUCCEEDED", "FAILED")
@@ -145,9 +146,8 @@ def _post(url: str, request: Request) -> None:
     body = json.dumps({"taskId": request.task_id, "payload": request.payload}).encode("utf-8")
     for attempt in range(CLIENT_ATTEMPTS):
         request.attempts = attempt + 1
-        http = urllib.request.Request(
-            url, data=body, method="POST", headers={"Content-Type": "application/json"}
-        )
+        headers = authorize("POST", url, {"Content-Type": "application/json"}, body)
+        http = urllib.request.Request(url, data=body, method="POST", headers=headers)
         try:
             with urllib.request.urlopen(http, timeout=60) as response:
                 request.status = response.status

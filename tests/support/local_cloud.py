@@ -22,6 +22,8 @@ from typing import Any, TypeVar
 import boto3
 from botocore.config import Config
 
+from tests.support import api_auth
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXTRA_APP = "tests.support.extra_app.app"
 # The extended cloud's process-task: transient failures, reproducible per (taskId, attempt).
@@ -57,13 +59,18 @@ def http(
     *,
     raw: bytes | None = None,
     headers: dict[str, str] | None = None,
+    signed: bool = True,
 ) -> HttpResponse:
-    """One HTTP request; a JSON `body` is sent as application/json, `raw` as given."""
+    """One HTTP request; a JSON `body` is sent as application/json, `raw` as given. A request
+    to a running local cloud's API carries its authorization (a SigV4 signature or the API
+    key, tests/support/api_auth.py) unless `signed=False`."""
     data = raw
     all_headers = dict(headers or {})
     if body is not None:
         data = json.dumps(body).encode("utf-8")
         all_headers.setdefault("Content-Type", "application/json")
+    if signed:
+        all_headers = api_auth.authorize(method, url, all_headers, data)
     request = urllib.request.Request(url, data=data, method=method, headers=all_headers)
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
@@ -132,6 +139,7 @@ class LocalCloudProcess:
                 state = None
             if state and state.get("pid") == self.process.pid:
                 self._state = state
+                api_auth.register(state)
                 self.ready_seconds = time.monotonic() - self.started_at
                 return self
             if time.monotonic() > deadline:
@@ -140,6 +148,8 @@ class LocalCloudProcess:
 
     def stop(self, timeout: float = 30.0) -> int | None:
         """SIGINT (Ctrl-C), as a user stops it; SIGKILL only if it does not stop in time."""
+        if self._state is not None:
+            api_auth.unregister(self._state)
         if self.process is None or self.process.poll() is not None:
             return None if self.process is None else self.process.returncode
         self.process.send_signal(signal.SIGINT)

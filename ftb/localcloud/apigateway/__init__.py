@@ -9,7 +9,9 @@ template customizes (AWS::ApiGateway::GatewayResponse).
 URLs: `http://<host>:<port>/<stage>/<path>` (the stack's `execute-api` URL with the local host
 in front), and `/restapis/<apiId>/<stage>/_user_request_/<path>` when a stack has several APIs.
 
-`models.py` (the API as the template defines it, and its routing of paths), `responses.py`
+`sigv4.py` (AWS_IAM methods: the request's Signature Version 4), `api_keys.py` (API keys and
+usage plans), `models.py` (the API as the template defines it, and its routing of paths),
+`responses.py`
 (API Gateway's own answers), `proxy.py` (proxy events and responses), `validation.py`
 (request validators), `routing.py` (the gateway: route, validate, integrate), `server.py`
 (the HTTP server).

@@ -25,6 +25,7 @@ class HttpRequest:
     body: bytes
     source_ip: str
     protocol: str = "HTTP/1.1"
+    raw_query: str = ""  # the query string as received (SigV4 canonicalizes it)
 
     def header(self, name: str) -> str | None:
         wanted = name.lower()

@@ -14,6 +14,12 @@ from ftb.localcloud.apigateway.models import RestApi
 _DEFAULT_RESPONSES: dict[str, tuple[int, str]] = {
     "MISSING_AUTHENTICATION_TOKEN": (403, "Missing Authentication Token"),
     "ACCESS_DENIED": (403, "Forbidden"),
+    # Authorization (sigv4.py, api_keys.py pass API Gateway's exact message and error type).
+    "INVALID_SIGNATURE": (403, "Forbidden"),
+    "EXPIRED_TOKEN": (403, "The security token included in the request is expired"),
+    "INVALID_API_KEY": (403, "Forbidden"),
+    "THROTTLED": (429, "Too Many Requests"),
+    "QUOTA_EXCEEDED": (429, "Limit Exceeded"),
     "BAD_REQUEST_BODY": (400, "Invalid request body"),
     "BAD_REQUEST_PARAMETERS": (400, "Missing required request parameters"),
     "UNSUPPORTED_MEDIA_TYPE": (415, "Unsupported Media Type"),
@@ -47,6 +53,7 @@ def gateway_response(
     *,
     message: str | None = None,
     validation_error: str = "",
+    error_type: str | None = None,
 ) -> Response:
     status, default_message = _DEFAULT_RESPONSES[response_type]
     text = message or default_message
@@ -67,9 +74,9 @@ def gateway_response(
         .replace("$context.error.responseType", response_type)
         .replace("$context.requestId", request_id)
     )
-    if status == 403 and response_type == "ACCESS_DENIED":
+    if error_type is None and status == 403 and response_type == "ACCESS_DENIED":
         error_type = "ForbiddenException"
-    else:
+    elif error_type is None:
         error_type = _ERROR_TYPES.get(status, "ApiGatewayException")
     return Response(
         status=status,

@@ -11,6 +11,8 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 from urllib.parse import unquote
 
+from ftb.localcloud.apigateway import sigv4
+from ftb.localcloud.apigateway.api_keys import API_KEY_HEADER, UsagePlans
 from ftb.localcloud.apigateway.models import ApiMethod, RestApi
 from ftb.localcloud.apigateway.proxy import HttpRequest, proxy_event, proxy_response
 from ftb.localcloud.apigateway.responses import Response, gateway_response
@@ -36,6 +38,17 @@ class ApiGateway:
         self._invoke = invoke
         self._echo = echo
         self._pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="api-invoke")
+        # Who may call: the principal AWS_IAM methods accept, the keys and usage plans.
+        self.credentials: sigv4.LocalCredentials | None = None
+        self.region = "us-east-1"
+        self.usage_plans = UsagePlans()
+
+    def set_access(
+        self, credentials: sigv4.LocalCredentials, region: str, usage_plans: UsagePlans
+    ) -> None:
+        self.credentials = credentials
+        self.region = region
+        self.usage_plans = usage_plans
 
     def set_apis(self, apis: list[RestApi]) -> None:
         self.apis = list(apis)
@@ -72,6 +85,16 @@ class ApiGateway:
         if matched is None or method is None:
             return gateway_response(api, "MISSING_AUTHENTICATION_TOKEN", request_id)
         resource, path_parameters = matched
+        # API Gateway authorizes before it validates: a refused caller learns nothing more.
+        refused = self._authorize(api, stage, method, request)
+        if refused is not None:
+            return gateway_response(
+                api,
+                refused.response_type,
+                request_id,
+                message=refused.message,
+                error_type=refused.error_type,
+            )
         rejected = self._validate(api, method, request, path_parameters, request_id)
         if rejected is not None:
             return rejected
@@ -97,6 +120,21 @@ class ApiGateway:
         if not self.apis or len(parts) < 2 or not parts[1]:
             return None
         return self.apis[0], unquote(parts[1]), "/" + "/".join(parts[2:])
+
+    def _authorize(
+        self, api: RestApi, stage: str, method: ApiMethod, request: HttpRequest
+    ) -> sigv4.Refusal | None:
+        if method.authorization == "AWS_IAM":
+            if self.credentials is None:  # no principal configured: nobody can sign
+                return sigv4.Refusal(
+                    "INVALID_SIGNATURE", sigv4.INVALID_TOKEN, "UnrecognizedClientException"
+                )
+            refused = sigv4.verify(request, credentials=self.credentials, region=self.region)
+            if refused is not None:
+                return refused
+        if method.api_key_required:
+            return self.usage_plans.check(api.id, stage, request.header(API_KEY_HEADER))
+        return None
 
     def _validate(
         self,

@@ -100,6 +100,7 @@ class ApiServer:
             body=body,
             source_ip=environ["REMOTE_ADDR"],
             protocol=environ["SERVER_PROTOCOL"],
+            raw_query=split.query,
         )
         host = next((value for key, value in headers if key.lower() == "host"), "") or "localhost"
         return self.gateway.handle(request, host)

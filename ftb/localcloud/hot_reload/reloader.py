@@ -209,7 +209,9 @@ class HotReloader:
         cloud = self.cloud
         options = cloud.options
         try:
-            result = synthesis.synth(self.root, options.app, stack_name=options.stack)
+            result = synthesis.synth(
+                self.root, options.app, stack_name=options.stack, context=options.context
+            )
         except synthesis.SynthError as error:
             raise ReloadError(_synth_message(str(error))) from None
         if result.hold is not None:

@@ -6,6 +6,7 @@ import json
 import re
 from typing import Any
 
+from ftb.localcloud.apigateway.api_keys import ApiKey, UsagePlan, generate_key_value
 from ftb.localcloud.apigateway.models import (
     ApiMethod,
     ApiResource,
@@ -101,7 +102,7 @@ def _api_method(ctx: ProvisionContext, resource: Resource, props: dict[str, Any]
         authorization=str(props.get("AuthorizationType", "NONE")).upper(),
         api_key_required=bool(props.get("ApiKeyRequired", False)),
     )
-    if method.authorization not in ("NONE", "AWS_IAM") or method.api_key_required:
+    if method.authorization not in ("NONE", "AWS_IAM"):
         ctx.stack.warnings.append(
             f"{resource.logical_id}: authorization {method.authorization} is not enforced locally"
         )
@@ -168,3 +169,59 @@ def _api_gateway_response(ctx: ProvisionContext, resource: Resource, props: dict
         },
     )
     ctx.resolver.set_resource(resource.logical_id, stable_id(api.id, resource.logical_id), {})
+
+
+# -- API keys and usage plans (ftb/localcloud/apigateway/api_keys.py enforces them) -------------
+
+
+@provisioner("AWS::ApiGateway::ApiKey")
+def _api_key(ctx: ProvisionContext, resource: Resource, props: dict[str, Any]) -> None:
+    key_id = stable_id(ctx.context.stack_name, resource.logical_id, length=10)
+    key = ApiKey(
+        id=key_id,
+        name=str(props.get("Name") or resource.logical_id),
+        # No Value in the template: generated, as API Gateway does, known only to this run.
+        value=str(props.get("Value") or generate_key_value()),
+        enabled=bool(props.get("Enabled", True)),
+    )
+    ctx.stack.usage_plans.keys[key_id] = key
+    for stage_key in props.get("StageKeys") or []:  # the legacy form: a key bound to stages
+        ctx.stack.warnings.append(
+            f"{resource.logical_id}: StageKeys {stage_key} are not emulated; use a usage plan"
+        )
+    ctx.resolver.set_resource(resource.logical_id, key_id, {"APIKeyId": key_id})
+
+
+@provisioner("AWS::ApiGateway::UsagePlan")
+def _usage_plan(ctx: ProvisionContext, resource: Resource, props: dict[str, Any]) -> None:
+    plan_id = stable_id(ctx.context.stack_name, resource.logical_id, length=6)
+    throttle = props.get("Throttle") or {}
+    quota = props.get("Quota") or {}
+    plan = UsagePlan(
+        id=plan_id,
+        name=str(props.get("UsagePlanName") or resource.logical_id),
+        stages={
+            (str(stage["ApiId"]), str(stage["Stage"])) for stage in props.get("ApiStages") or []
+        },
+        rate_limit=float(throttle["RateLimit"]) if "RateLimit" in throttle else None,
+        burst_limit=int(throttle["BurstLimit"]) if "BurstLimit" in throttle else None,
+        quota_limit=int(quota["Limit"]) if "Limit" in quota else None,
+        quota_period=str(quota.get("Period", "DAY")).upper(),
+        quota_offset=int(quota.get("Offset", 0)),
+    )
+    if any(stage.get("Throttle") for stage in props.get("ApiStages") or []):
+        ctx.stack.not_emulated.setdefault("usage plan per-method throttles", []).append(
+            resource.logical_id
+        )
+    ctx.stack.usage_plans.plans[plan_id] = plan
+    ctx.resolver.set_resource(resource.logical_id, plan_id, {"Id": plan_id})
+
+
+@provisioner("AWS::ApiGateway::UsagePlanKey")
+def _usage_plan_key(ctx: ProvisionContext, resource: Resource, props: dict[str, Any]) -> None:
+    plan = ctx.stack.usage_plans.plans.get(str(props["UsagePlanId"]))
+    key_id = str(props["KeyId"])
+    if plan is None or key_id not in ctx.stack.usage_plans.keys:
+        raise ProvisionError(f"{resource.logical_id}: unknown usage plan or key")
+    plan.key_ids.add(key_id)
+    ctx.resolver.set_resource(resource.logical_id, f"{key_id}:{plan.id}", {})

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ftb.localcloud.apigateway.api_keys import UsagePlans
 from ftb.localcloud.apigateway.models import RestApi
 from ftb.localcloud.lambda_runtime import FunctionSpec, LambdaRuntime
 from ftb.localcloud.targets import target_matches
@@ -86,6 +87,7 @@ class LocalStack:
     log_groups: dict[str, str] = field(default_factory=dict)
     event_source_mappings: list[EventSourceMapping] = field(default_factory=list)
     rest_apis: dict[str, RestApi] = field(default_factory=dict)
+    usage_plans: UsagePlans = field(default_factory=UsagePlans)  # API keys and their plans
     not_emulated: dict[str, list[str]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 

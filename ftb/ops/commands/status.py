@@ -14,6 +14,7 @@ from typing import Any
 from rich.markup import escape
 
 from ftb.ops import task_api, tasks
+from ftb.ops.api_auth import Authorize
 from ftb.ops.commands._common import (
     DEFAULT_CONCURRENCY,
     add_common_arguments,
@@ -72,8 +73,8 @@ def run_status(args: argparse.Namespace) -> int:
     return run_guarded(args, _status)
 
 
-def _fetch(endpoint: str, task_id: str) -> tuple[str, task_api.HttpAnswer]:
-    return task_id, task_api.request("GET", task_api.task_url(endpoint, task_id))
+def _fetch(endpoint: str, task_id: str, auth: Authorize | None) -> tuple[str, task_api.HttpAnswer]:
+    return task_id, task_api.request("GET", task_api.task_url(endpoint, task_id), auth=auth)
 
 
 def _details(view: dict[str, Any]) -> str:
@@ -91,8 +92,11 @@ def _details(view: dict[str, Any]) -> str:
 def _status(args: argparse.Namespace, output: Output) -> int:
     target = resolve_target(args, output)
     endpoint = target.tasks_endpoint
+    auth = target.api_auth
     answers = list(
-        bounded_map(lambda task_id: _fetch(endpoint, task_id), args.task_ids, DEFAULT_CONCURRENCY)
+        bounded_map(
+            lambda task_id: _fetch(endpoint, task_id, auth), args.task_ids, DEFAULT_CONCURRENCY
+        )
     )
     views: list[dict[str, Any]] = []
     for task_id, answer in answers:

@@ -32,6 +32,7 @@ from rich.progress import (
 )
 
 from ftb.ops import task_api
+from ftb.ops.api_auth import Authorize
 from ftb.ops.commands._common import (
     add_common_arguments,
     positive_int,
@@ -242,6 +243,7 @@ def submit_one(
     bucket: Limiter | None,
     submission: Submission,
     gone: threading.Event | None = None,
+    auth: Authorize | None = None,
 ) -> Outcome:
     """POST one task; once a connection was refused after every retry (`gone`), send no more."""
     if submission.local_error is not None:
@@ -250,7 +252,7 @@ def submit_one(
         return Outcome(submission.index, submission.task_id, "rejected", 0, NOT_SENT)
     if bucket is not None:
         bucket.try_acquire("submit")
-    answer = task_api.request("POST", endpoint, submission.body)
+    answer = task_api.request("POST", endpoint, submission.body, auth=auth)
     if answer.refused and gone is not None:
         gone.set()
     return classify(submission, answer)
@@ -261,6 +263,7 @@ def _submit_all(
     endpoint: str,
     args: argparse.Namespace,
     output: Output,
+    auth: Authorize | None = None,
 ) -> tuple[Summary, bool]:
     summary = Summary()
     bucket = pacer(args.rate) if args.rate and args.rate > 0 else None
@@ -289,7 +292,7 @@ def _submit_all(
                     done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
                     for future in done:
                         _record(future.result(), summary, progress, bar)
-                in_flight.add(pool.submit(submit_one, endpoint, bucket, submission, gone))
+                in_flight.add(pool.submit(submit_one, endpoint, bucket, submission, gone, auth))
             for future in in_flight:
                 _record(future.result(), summary, progress, bar)
         except KeyboardInterrupt:
@@ -318,7 +321,7 @@ def _run(args: argparse.Namespace, output: Output) -> int:
     target = resolve_target(args, output)
     endpoint = target.tasks_endpoint
     started = time.monotonic()
-    summary, interrupted = _submit_all(submissions, endpoint, args, output)
+    summary, interrupted = _submit_all(submissions, endpoint, args, output, target.api_auth)
     seconds = time.monotonic() - started
     report(summary, seconds, output)
     not_sent = len(summary.rejections.get((0, NOT_SENT), []))
