@@ -128,6 +128,25 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--resynth", action="store_true", help="synthesize even if cached")
     parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="start empty: do not restore the saved state (it is set aside, not deleted)",
+    )
+    parser.add_argument(
+        "--checkpoint-seconds",
+        type=float,
+        default=None,
+        metavar="S",
+        help="save the state every S seconds, for a hard kill (2; 0: only at Ctrl-C)",
+    )
+    parser.add_argument(
+        "--drain-seconds",
+        type=float,
+        default=None,
+        metavar="S",
+        help="at Ctrl-C, how long running executions get to end before the save (20)",
+    )
+    parser.add_argument(
         "--quiet", action="store_true", help="do not echo the functions' output to the terminal"
     )
     parser.add_argument(
@@ -161,8 +180,14 @@ def _run_local(args: argparse.Namespace) -> int:
         resynth=args.resynth,
         echo_functions=not args.quiet,
         faults=_faults(args),
+        fresh=args.fresh,
     )
+    if args.checkpoint_seconds is not None:
+        options.checkpoint_seconds = max(0.0, args.checkpoint_seconds)
+    if args.drain_seconds is not None:
+        options.drain_seconds = max(0.0, args.drain_seconds)
     stop = threading.Event()
+    hurry = threading.Event()
     interrupts = 0
 
     def request_stop(signum: int, _frame: FrameType | None) -> None:
@@ -170,11 +195,13 @@ def _run_local(args: argparse.Namespace) -> int:
         interrupts += 1
         if interrupts > 2:  # a third Ctrl-C: stop waiting for a clean shutdown
             os._exit(130)
+        if interrupts > 1:  # a second one: stop draining, save now
+            hurry.set()
         stop.set()
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    return local.run(options, stop)
+    return local.run(options, stop, hurry)
 
 
 def _faults(args: argparse.Namespace) -> Any:

@@ -95,6 +95,8 @@ class AwsEndpoint:
         self._moto: Any = None
         # Per service (signing name), the handlers that answer before moto, in order.
         self._handlers: dict[str, list[ServiceHandler]] = {}
+        # A snapshot gate (ftb/localcloud/persistence/quiesce.py): calls to moto hold it shared.
+        self.gate: Any = None
         if runtime is not None:
             self.register("lambda", _FunctionApi(LambdaControlApi(runtime)))
 
@@ -178,6 +180,10 @@ class AwsEndpoint:
             response = handler.handle(call)
             if response is not None:
                 return response(environ, start_response)  # type: ignore[no-any-return]
+        gate = self.gate
+        if gate is not None and gate.applies(call.service, call.operation):
+            with gate.shared():
+                return self._moto(environ, start_response)  # type: ignore[no-any-return]
         return self._moto(environ, start_response)  # type: ignore[no-any-return]
 
 
