@@ -144,7 +144,7 @@ def register(subparsers: Any) -> None:
         type=float,
         default=None,
         metavar="S",
-        help="at Ctrl-C, how long running executions get to end before the save (20)",
+        help="at Ctrl-C, how long running executions get to end before the save (10)",
     )
     parser.add_argument(
         "--quiet", action="store_true", help="do not echo the functions' output to the terminal"

@@ -16,7 +16,7 @@ from typing import Any
 
 from ftb.localcloud.persistence import stepfunctions
 
-DEFAULT_DRAIN_SECONDS = 20.0
+DEFAULT_DRAIN_SECONDS = 10.0
 API_REQUEST_SECONDS = 30.0  # API Gateway's integration timeout is 29 s
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from ftb.localcloud.faults import Faults
 from ftb.localcloud.lambda_runtime import LambdaRuntime
-from ftb.localcloud.persistence import dynamodb, functions, logs, shape, sqs, stepfunctions
+from ftb.localcloud.persistence import codec, dynamodb, functions, logs, shape, sqs, stepfunctions
 from ftb.localcloud.persistence import faults as fault_counters
 from ftb.localcloud.persistence.quiesce import SnapshotGate
 from ftb.localcloud.persistence.store import (
@@ -106,6 +106,7 @@ class StateKeeper:
         self._stop_checkpoints = threading.Event()
         self._checkpointer: threading.Thread | None = None
         self._calls_at_last_save = -1
+        self._functions_at_last_save: dict[str, Any] | None = None
         self.summary: RestoreSummary | None = None
         self.set_aside: Path | None = None
         self.last_save: SaveFigures | None = None
@@ -137,6 +138,8 @@ class StateKeeper:
         try:
             saved_shape = document["shape"]
             services = document["services"]
+            for service in ("stepfunctions", "sqs", "dynamodb", "logs", "functions"):
+                services[service]  # all there before anything is put back
             problems = shape.mismatches(saved_shape, shape.current(self.region))
         except (KeyError, TypeError) as error:
             raise SnapshotError(
@@ -152,8 +155,18 @@ class StateKeeper:
                 + ". Nothing was loaded. Start with the template that made it, or start empty "
                 "with `ftb local --fresh` (the saved state is set aside, not deleted)"
             )
+        with codec.without_gc():
+            self.summary = self._put_back(document, runtime, faults)
+        self.summary.discarded_partial = loaded.discarded_partial
+        self._loaded = None  # the restored state is the cloud's now
+        self._armed = True
+        return self.summary
+
+    def _put_back(
+        self, document: dict[str, Any], runtime: LambdaRuntime, faults: Faults | None
+    ) -> RestoreSummary:
+        services = document["services"]
         summary = RestoreSummary(saved_at=float(document["savedAt"]))
-        summary.discarded_partial = loaded.discarded_partial
         summary.items = dynamodb.restore(services["dynamodb"], self.region)
         summary.log_events = logs.restore(services["logs"], self.region)
         summary.function_changes = functions.describe(services["functions"])
@@ -165,9 +178,6 @@ class StateKeeper:
             services["stepfunctions"], self.region
         )
         summary.executions += summary.rerun
-        self.summary = summary
-        self._loaded = None  # the restored state is the cloud's now
-        self._armed = True
         return summary
 
     # -- save -----------------------------------------------------------------------------
@@ -188,6 +198,7 @@ class StateKeeper:
             services["faults"] = fault_counters.capture(self.faults)
             current_shape = shape.current(self.region)
         self._calls_at_last_save = calls
+        self._functions_at_last_save = services["functions"]
         document = {
             "savedAt": time.time(),
             "shape": current_shape,
@@ -217,9 +228,13 @@ class StateKeeper:
             return self.last_save
 
     def _changed_since_last_save(self) -> bool:
+        # Configuration changes go to the runtime, not through moto: compared directly.
+        assert self.runtime is not None
         return (
             self.gate.calls != self._calls_at_last_save
             or stepfunctions.running_count(self.region) > 0
+            or functions.capture(self.runtime, self._function_baseline)
+            != self._functions_at_last_save
         )
 
     # -- checkpoints ----------------------------------------------------------------------

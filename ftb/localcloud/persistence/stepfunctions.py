@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from ftb.localcloud.persistence import backends
+from ftb.localcloud.persistence.codec import date_in, date_out
 
 RUNNING = "RUNNING"
 
@@ -35,15 +36,16 @@ def capture(region: str) -> dict[str, Any]:
                 "arn": execution.exec_arn,
                 "status": status,
                 "input": execution.input_data,
-                "startDate": execution.start_date,
+                "startDate": date_out(execution.start_date),
                 "traceHeader": execution.trace_header,
             }
             if status != RUNNING:
                 saved.update(
-                    stopDate=execution.stop_date,
+                    stopDate=date_out(execution.stop_date),
                     output=execution.output,
                     error=execution.error,
                     cause=execution.cause,
+                    # moto keeps history timestamps as ISO 8601 text already
                     history=execution.to_history_output()["events"],
                 )
             executions.append(saved)
@@ -97,7 +99,7 @@ def restore(document: dict[str, Any], region: str) -> tuple[int, int]:
                 account_id=backend.account_id,
                 region_name=region,
                 state_machine=instance,
-                start_date=saved["startDate"],
+                start_date=datetime.fromisoformat(saved["startDate"]),
                 cloud_watch_logging_session=None,
                 input_data=json.dumps(saved["input"]),
                 trace_header=saved["traceHeader"],
@@ -108,7 +110,7 @@ def restore(document: dict[str, Any], region: str) -> tuple[int, int]:
                 rerun += 1
             else:
                 execution.exec_status = ExecutionStatus(saved["status"])
-                execution.stop_date = saved["stopDate"]
+                execution.stop_date = date_in(saved["stopDate"])
                 execution.output = saved["output"]
                 execution.error = saved["error"]
                 execution.cause = saved["cause"]

@@ -72,7 +72,8 @@ class SnapshotStore:
         if discarded:
             self.partial.unlink(missing_ok=True)
         if not self.path.exists():
-            if self.directory.exists() and any(self.directory.iterdir()):
+            others = [p for p in self.directory.glob("*") if p.name != SET_ASIDE_NAME]
+            if others:
                 raise SnapshotError(
                     f"{self.directory} holds no {SNAPSHOT_NAME}: it is not a saved local "
                     "state. Move it away, or start empty with `ftb local --fresh`"
