@@ -107,6 +107,9 @@ class StateKeeper:
         self._checkpointer: threading.Thread | None = None
         self._calls_at_last_save = -1
         self._functions_at_last_save: dict[str, Any] | None = None
+        # What earlier checkpoints captured of what never changes (see the modules)
+        self._ended_executions: dict[int, dict[str, Any]] = {}
+        self._log_streams: dict[int, list[Any]] = {}
         self.summary: RestoreSummary | None = None
         self.set_aside: Path | None = None
         self.last_save: SaveFigures | None = None
@@ -180,6 +183,12 @@ class StateKeeper:
         summary.executions += summary.rerun
         return summary
 
+    def template_changed(self) -> None:
+        """After the template's configuration was applied live (hot reload): what changed is
+        the template, not a change made by hand, so it is the new baseline."""
+        if self.runtime is not None:
+            self._function_baseline = functions.baseline(self.runtime)
+
     # -- save -----------------------------------------------------------------------------
 
     def capture(self) -> Capture:
@@ -190,10 +199,12 @@ class StateKeeper:
             calls = self.gate.calls
             # Step Functions first: an execution's effects elsewhere are gated calls, so one
             # that ended before this line has its effects in the captures below.
-            services: dict[str, Any] = {"stepfunctions": stepfunctions.capture(self.region)}
+            services: dict[str, Any] = {
+                "stepfunctions": stepfunctions.capture(self.region, self._ended_executions)
+            }
             services["sqs"] = sqs.capture(self.region)
             services["dynamodb"] = dynamodb.capture(self.region)
-            services["logs"] = logs.capture(self.region)
+            services["logs"] = logs.capture(self.region, self._log_streams)
             services["functions"] = functions.capture(self.runtime, self._function_baseline)
             services["faults"] = fault_counters.capture(self.faults)
             current_shape = shape.current(self.region)

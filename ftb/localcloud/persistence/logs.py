@@ -7,16 +7,28 @@ from typing import Any
 from ftb.localcloud.persistence import backends
 
 
-def capture(region: str) -> dict[str, Any]:
+def capture(region: str, seen: dict[int, list[Any]] | None = None) -> dict[str, Any]:
+    """`seen`: each stream's events as captured by earlier checkpoints, by stream object.
+    Events are only ever appended (a restore prepends before anything is captured), so a
+    checkpoint converts only the new ones."""
     backend = backends.logs(region)
+    seen = {} if seen is None else seen
     groups = {}
     for name, group in list(backend.groups.items()):
         streams = {}
         for stream_name, stream in list(group.streams.items()):
-            streams[stream_name] = [
-                [event.timestamp, event.ingestion_time, event.message]
-                for event in list(stream.events)
-            ]
+            events = list(stream.events)
+            known = seen.get(id(stream))
+            if known is None or known[0] is not stream or len(known[1]) > len(events):
+                known = [stream, []]
+            converted: list[Any] = known[1]
+            if len(events) > len(converted):
+                converted = converted + [
+                    [event.timestamp, event.ingestion_time, event.message]
+                    for event in events[len(converted) :]
+                ]
+            seen[id(stream)] = [stream, converted]
+            streams[stream_name] = converted
         groups[name] = {"retentionInDays": group.retention_in_days, "streams": streams}
     return {"groups": groups}
 

@@ -22,14 +22,22 @@ from ftb.localcloud.persistence.codec import date_in, date_out
 RUNNING = "RUNNING"
 
 
-def capture(region: str) -> dict[str, Any]:
+def capture(region: str, ended: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """`ended`: captures of ended executions from earlier checkpoints, by execution object.
+    An ended execution never changes, and copying its history is most of a capture's cost
+    (moto deep-copies it), so each is captured once."""
     backend = backends.stepfunctions(region)
+    ended = {} if ended is None else ended
     machines = {}
     for machine in list(backend.state_machines):
         executions = []
         for execution in list(machine.executions):
             if execution.exec_status is None:
                 continue  # being created by StartExecution right now: its message is kept
+            known = ended.get(id(execution))
+            if known is not None and known["arn"] == execution.exec_arn:
+                executions.append(known)
+                continue
             status = execution.status
             saved = {
                 "name": execution.name,
@@ -48,6 +56,7 @@ def capture(region: str) -> dict[str, Any]:
                     # moto keeps history timestamps as ISO 8601 text already
                     history=execution.to_history_output()["events"],
                 )
+                ended[id(execution)] = saved
             executions.append(saved)
         machines[machine.arn] = {"executions": executions}
     return {"stateMachines": machines}

@@ -365,3 +365,41 @@ def test_a_snapshot_fits_a_grown_stack_but_not_one_that_lost_a_resource(cloud: A
     assert "queue dlq is no longer in the template" in problems
     assert "table tasks changed its key (taskId:HASH -> id:HASH)" in problems
     assert len(problems) == 2
+
+
+def test_checkpoints_reuse_what_cannot_change_and_still_see_everything_new(cloud: Any) -> None:
+    # Given a first checkpoint of an ended execution and a stream with one event
+    with cloud():
+        machine = make_machine()
+        first = start(machine, "first", 0, False)
+        wait_until(lambda: status(first) != "RUNNING")
+        logs_client = client("logs")
+        logs_client.create_log_group(logGroupName="g")
+        logs_client.create_log_stream(logGroupName="g", logStreamName="s")
+        logs_client.put_log_events(
+            logGroupName="g",
+            logStreamName="s",
+            logEvents=[{"timestamp": int(time.time() * 1000), "message": "one"}],
+        )
+        ended: dict[int, Any] = {}
+        seen: dict[int, Any] = {}
+        stepfunctions.capture(REGION, ended)
+        logs.capture(REGION, seen)
+        # When another execution ends and another event is logged, and a checkpoint follows
+        second = start(machine, "second", 0, True)
+        wait_until(lambda: status(second) != "RUNNING")
+        logs_client.put_log_events(
+            logGroupName="g",
+            logStreamName="s",
+            logEvents=[{"timestamp": int(time.time() * 1000), "message": "two"}],
+        )
+        executions_saved = stepfunctions.capture(REGION, ended)
+        logs_saved = logs.capture(REGION, seen)
+
+    # Then it holds both executions and both events, as a capture without reuse would
+    saved = executions_saved["stateMachines"][machine]["executions"]
+    assert {(e["name"], e["status"]) for e in saved} == {
+        ("first", "SUCCEEDED"),
+        ("second", "FAILED"),
+    }
+    assert [e[2] for e in logs_saved["groups"]["g"]["streams"]["s"]] == ["one", "two"]
