@@ -171,14 +171,14 @@ class StateKeeper:
         services = document["services"]
         summary = RestoreSummary(saved_at=float(document["savedAt"]))
         summary.items = dynamodb.restore(services["dynamodb"], self.region)
-        summary.log_events = logs.restore(services["logs"], self.region)
+        summary.log_events = logs.restore(services["logs"], self.region, self._log_streams)
         summary.function_changes = functions.describe(services["functions"])
         functions.restore(services["functions"], runtime)
         summary.fault_counters = fault_counters.restore(services.get("faults"), faults)
         summary.messages = sqs.restore(services["sqs"], self.region)
         # Last: re-run executions invoke functions and send messages at once.
         summary.executions, summary.rerun = stepfunctions.restore(
-            services["stepfunctions"], self.region
+            services["stepfunctions"], self.region, self._ended_executions
         )
         summary.executions += summary.rerun
         return summary

@@ -39,8 +39,9 @@ def event_count(document: dict[str, Any]) -> int:
     )
 
 
-def restore(document: dict[str, Any], region: str) -> int:
-    """Groups the template did not create (a function's default group) are created."""
+def restore(document: dict[str, Any], region: str, seen: dict[int, list[Any]] | None = None) -> int:
+    """Groups the template did not create (a function's default group) are created. `seen`
+    learns the restored events, so the next checkpoint does not convert them again."""
     from moto.logs.models import LogEvent
 
     backend = backends.logs(region)
@@ -60,7 +61,10 @@ def restore(document: dict[str, Any], region: str) -> int:
                 LogEvent(ingestion, {"timestamp": timestamp, "message": message})
                 for timestamp, ingestion, message in events
             ]
+            was_empty = not stream.events
             stream.events[:0] = restored_events  # before anything logged since the start
+            if seen is not None and was_empty:
+                seen[id(stream)] = [stream, events]
             stream.stored_bytes += sum(len(event.message) for event in restored_events)
             if stream.events:
                 stream._update()

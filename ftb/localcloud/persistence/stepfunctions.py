@@ -80,8 +80,11 @@ def execution_count(document: dict[str, Any]) -> tuple[int, int]:
     return len(executions) - running, running
 
 
-def restore(document: dict[str, Any], region: str) -> tuple[int, int]:
-    """Put ended executions back and start the interrupted ones again: (restored, re-run)."""
+def restore(
+    document: dict[str, Any], region: str, ended: dict[int, dict[str, Any]] | None = None
+) -> tuple[int, int]:
+    """Put ended executions back and start the interrupted ones again: (restored, re-run).
+    `ended` learns the restored ones, so the next checkpoint does not capture them again."""
     from moto.stepfunctions.parser.api import ExecutionStatus
     from moto.stepfunctions.parser.backend.execution import Execution
 
@@ -124,6 +127,8 @@ def restore(document: dict[str, Any], region: str) -> tuple[int, int]:
                 execution.error = saved["error"]
                 execution.cause = saved["cause"]
                 execution.exec_worker = _EndedWorker(saved["history"])  # type: ignore[assignment]
+                if ended is not None:
+                    ended[id(execution)] = saved
                 restored += 1
             machine.executions.append(execution)
     for execution in to_start:

@@ -403,3 +403,29 @@ def test_checkpoints_reuse_what_cannot_change_and_still_see_everything_new(cloud
         ("second", "FAILED"),
     }
     assert [e[2] for e in logs_saved["groups"]["g"]["streams"]["s"]] == ["one", "two"]
+
+
+def test_a_checkpoint_after_a_restore_holds_what_was_restored(
+    cloud: Any, saved_executions: tuple[dict[str, Any], dict[str, str]]
+) -> None:
+    saved, _ = saved_executions
+    # Given a restore that told the checkpoint caches what it put back
+    with cloud():
+        make_machine()
+        ended: dict[int, Any] = {}
+        stepfunctions.restore(saved, REGION, ended)
+        # When the next checkpoint captures with those caches, and one without them
+        with_cache = stepfunctions.capture(REGION, ended)
+        without = stepfunctions.capture(REGION)
+
+    # Then both hold the same ended executions
+    def ended_of(document: dict[str, Any]) -> list[Any]:
+        return sorted(
+            (e["name"], e["status"], len(e.get("history", [])))
+            for m in document["stateMachines"].values()
+            for e in m["executions"]
+            if e["status"] != "RUNNING"
+        )
+
+    assert ended_of(with_cache) == ended_of(without)
+    assert len(ended_of(with_cache)) >= 2
