@@ -18,6 +18,10 @@ from ftb.localcloud.persistence import stepfunctions
 
 DEFAULT_DRAIN_SECONDS = 10.0
 API_REQUEST_SECONDS = 30.0  # API Gateway's integration timeout is 29 s
+# Pollers get this long at least, whatever the drain time: a batch left in flight would be
+# invisible after the restart for the rest of its visibility timeout (3 minutes on the task
+# queue). A poller's long poll is 2 s; its batch's invocation usually takes about a second.
+POLLER_SECONDS = 5.0
 
 
 @dataclass
@@ -45,8 +49,9 @@ def drain(
     pollers = list(pollers)
     for poller in pollers:
         poller.signal_stop()
+    pollers_deadline = max(deadline, time.monotonic() + POLLER_SECONDS)
     for poller in pollers:
-        poller.stop(timeout=max(0.5, deadline - time.monotonic()))
+        poller.stop(timeout=max(0.0, pollers_deadline - time.monotonic()))
     running = stepfunctions.running_count(region)
     if running:
         say(

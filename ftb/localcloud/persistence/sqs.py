@@ -1,10 +1,12 @@
 """SQS: every queue's messages, with their attributes, receive counts and visibility.
 
-Visibility and delays are saved as time left at the save and restored as time left at the
-start (the clock stops while the cloud is stopped), as SQS would if no time had passed. A
-message received but not deleted when a hard kill happened stays invisible for what was left
-of its visibility timeout, as when a consumer crashes on AWS. Receipt handles are not kept:
-the consumers that held them are gone.
+Delays (DelaySeconds) are saved as time left at the save and restored as time left at the
+start: the clock stops while the cloud is stopped. A message in flight at the save (received,
+not deleted: a hard kill caught a poller with its batch) comes back visible at once, with its
+receive count: receipt handles are not kept, so no consumer can delete it or extend its
+visibility any more, which is what its visibility timeout waits for. On AWS it would wait the
+rest of the timeout (3 minutes on the task queue) for a consumer that is gone. The time left
+is still saved (`invisibleForMs`), for the record.
 """
 
 from __future__ import annotations
@@ -68,14 +70,11 @@ def restore(document: dict[str, Any], region: str) -> int:
             message.deduplication_id = item["deduplicationId"]
             message.group_id = item["groupId"]
             message.sequence_number = item["sequenceNumber"]
-            message.visible_at = now + item["invisibleForMs"] if item["invisibleForMs"] else 0.0
+            message.visible_at = 0.0  # its consumer is gone (see above)
             message.delayed_until = now + item["delayedForMs"] if item["delayedForMs"] else 0.0
             messages.append(message)
         with queue._messages_lock:
             queue._messages.extend(messages)
-            for message in messages:
-                if not message.visible:  # in flight: FIFO keeps its group locked until then
-                    queue._pending_messages.add(message)
             queue._messages_lock.notify_all()
         restored += len(messages)
     return restored
