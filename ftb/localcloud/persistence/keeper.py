@@ -140,6 +140,7 @@ class StateKeeper:
         document = loaded.document
         try:
             saved_shape = document["shape"]
+            float(document["savedAt"])
             services = document["services"]
             for service in ("stepfunctions", "sqs", "dynamodb", "logs", "functions"):
                 services[service]  # all there before anything is put back
@@ -158,8 +159,17 @@ class StateKeeper:
                 + ". Nothing was loaded. Start with the template that made it, or start empty "
                 "with `ftb local --fresh` (the saved state is set aside, not deleted)"
             )
-        with codec.without_gc():
-            self.summary = self._put_back(document, runtime, faults)
+        try:
+            with codec.without_gc():
+                self.summary = self._put_back(document, runtime, faults)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            # The start fails and its process ends: a half-restored state never runs, and
+            # the snapshot is not overwritten (saving is not armed).
+            raise SnapshotError(
+                f"{loaded.path} does not hold what this `ftb local` expects "
+                f"({type(error).__name__}: {error}); the start is abandoned. Move it away, or "
+                "start empty with `ftb local --fresh`"
+            ) from None
         self.summary.discarded_partial = loaded.discarded_partial
         self._loaded = None  # the restored state is the cloud's now
         self._armed = True

@@ -20,7 +20,7 @@ from moto import mock_aws
 from ftb.localcloud.apigateway.intake import IntakeGate
 from ftb.localcloud.faults import FaultConfig, Faults
 from ftb.localcloud.lambda_runtime import FunctionSpec, LambdaRuntime
-from ftb.localcloud.persistence import IncompatibleSnapshot, StateKeeper, functions
+from ftb.localcloud.persistence import IncompatibleSnapshot, SnapshotError, StateKeeper, functions
 from ftb.localcloud.persistence import faults as fault_counters
 from ftb.localcloud.persistence.quiesce import SnapshotGate
 
@@ -220,3 +220,28 @@ def test_closed_intake_answers_503_like_api_gateway_and_lets_requests_finish() -
     assert intake.wait_idle(5) == 0
     under_way.join(5)
     assert answers == ["answered"]
+
+
+def test_a_snapshot_with_malformed_content_is_refused_with_one_message(
+    tmp_path: Path, runtime: LambdaRuntime
+) -> None:
+    sfn_config = {"stepfunctions": {"execute_state_machine": True}}
+    # Given a saved state whose queued message lost its fields (edited by hand, say)
+    with mock_aws(config=sfn_config):
+        make_stack(["work"])
+        keeper = StateKeeper(tmp_path / "saved", REGION, say=print, checkpoint_seconds=0)
+        keeper.load(fresh=False)
+        keeper.restore(runtime, None)
+        keeper.save()
+    document = json.loads(keeper.store.path.read_bytes())
+    document["services"]["sqs"]["queues"]["work"]["messages"] = [{"body": "no other field"}]
+    keeper.store.path.write_text(json.dumps(document))
+    # When a cloud starts on it
+    with mock_aws(config=sfn_config):
+        make_stack(["work"])
+        keeper = StateKeeper(tmp_path / "saved", REGION, say=print, checkpoint_seconds=0)
+        keeper.load(fresh=False)
+        # Then it is refused with what to do, and nothing will save over it
+        with pytest.raises(SnapshotError, match=r"does not hold what this `ftb local` expects"):
+            keeper.restore(runtime, None)
+        assert keeper.save() is None
