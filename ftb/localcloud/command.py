@@ -138,6 +138,25 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--resynth", action="store_true", help="synthesize even if cached")
     parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="start empty: do not restore the saved state (it is set aside, not deleted)",
+    )
+    parser.add_argument(
+        "--checkpoint-seconds",
+        type=float,
+        default=None,
+        metavar="S",
+        help="save the state every S seconds, for a hard kill (2; 0: only at Ctrl-C)",
+    )
+    parser.add_argument(
+        "--drain-seconds",
+        type=float,
+        default=None,
+        metavar="S",
+        help="at Ctrl-C, how long running executions get to end before the save (10)",
+    )
+    parser.add_argument(
         "--no-watch",
         dest="watch",
         action="store_false",
@@ -187,8 +206,14 @@ def _run_local(args: argparse.Namespace) -> int:
         faults=_faults(args),
         watch=args.watch,
         context=dict(args.context),
+        fresh=args.fresh,
     )
+    if args.checkpoint_seconds is not None:
+        options.checkpoint_seconds = max(0.0, args.checkpoint_seconds)
+    if args.drain_seconds is not None:
+        options.drain_seconds = max(0.0, args.drain_seconds)
     stop = threading.Event()
+    hurry = threading.Event()
     interrupts = 0
 
     def request_stop(signum: int, _frame: FrameType | None) -> None:
@@ -196,11 +221,13 @@ def _run_local(args: argparse.Namespace) -> int:
         interrupts += 1
         if interrupts > 2:  # a third Ctrl-C: stop waiting for a clean shutdown
             os._exit(130)
+        if interrupts > 1:  # a second one: stop draining, save now
+            hurry.set()
         stop.set()
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    return local.run(options, stop)
+    return local.run(options, stop, hurry)
 
 
 def _output_mode(args: argparse.Namespace) -> Any:

@@ -4,8 +4,10 @@ Start-up: synthesize (cached) -> bind the API port -> start the AWS endpoint and
 runtime -> provision the template -> start the event source pollers and the API -> write the
 state file (.ftb/local.json) that `ftb outputs` and the operator commands read -> print the
 endpoints, the stack outputs with their local values, and a curl to try.
-Stop (Ctrl-C, SIGTERM, or `stop()`): the reverse; every worker process ends, ports are freed,
-the state file is removed.
+Stop (Ctrl-C, SIGTERM, or `stop()`): intake closes, in-flight work drains (bounded), the
+state is saved under `.ftb/` (ftb/localcloud/persistence), then the reverse of the start; every
+worker process ends, ports are freed, the state file is removed. The next start restores the
+saved state unless `fresh`; a checkpoint every few seconds covers a hard kill.
 """
 
 from __future__ import annotations
@@ -28,9 +30,10 @@ import boto3
 from botocore.config import Config
 
 from ftb import statefile
-from ftb.localcloud import api_access
+from ftb.localcloud import api_access, persistence
 from ftb.localcloud import synth as synthesis
 from ftb.localcloud.apigateway import ApiGateway, ApiServer, RestApi
+from ftb.localcloud.apigateway.intake import IntakeGate
 from ftb.localcloud.control_plane import register_control_plane
 from ftb.localcloud.endpoint import AwsEndpoint, display_host
 from ftb.localcloud.event_sources import SqsPoller, start_pollers
@@ -88,6 +91,9 @@ class LocalOptions:
     faults: FaultConfig | None = None  # fault injection (ftb/localcloud/faults): off by default
     watch: bool = False  # hot reload (ftb/localcloud/hot_reload): `ftb local` turns it on
     context: dict[str, str] = field(default_factory=dict)  # CDK context (-c key=value)
+    fresh: bool = False  # start empty: the saved state is set aside, not restored
+    checkpoint_seconds: float = persistence.DEFAULT_CHECKPOINT_SECONDS  # 0: no checkpoints
+    drain_seconds: float = persistence.DEFAULT_DRAIN_SECONDS  # a graceful stop's bound
 
     @property
     def state_path(self) -> Path:
@@ -162,6 +168,14 @@ class LocalCloud:
         self.synth_holds: list[IO[str]] = []
         self._stopped = False
         self._work_dir: tempfile.TemporaryDirectory[str] | None = None
+        self.intake: IntakeGate | None = None
+        self.keeper = persistence.StateKeeper(
+            persistence.state_directory(options.state_path),
+            options.region,
+            say=lambda line: self.say(f"ftb local: {line}"),
+            checkpoint_seconds=options.checkpoint_seconds,
+        )
+        self.hurry = threading.Event()  # a second Ctrl-C: stop draining, save now
 
     # -- start ------------------------------------------------------------------------
 
@@ -174,6 +188,10 @@ class LocalCloud:
                 f"the local cloud is already running (pid {running.pid}, "
                 f"{options.state_path}); stop it first, or pass another --state-file"
             )
+        try:
+            self.keeper.load(options.fresh)
+        except persistence.SnapshotError as error:
+            raise LocalCloudError(str(error)) from None
         self.template = self._template()
         endpoint_port = options.endpoint_port or free_port(options.host)
         if not _port_free(options.host, endpoint_port):
@@ -214,7 +232,8 @@ class LocalCloud:
         assert self.template is not None
         try:
             gateway = ApiGateway(self._runtime_invoke, echo=self._api_echo)
-            self.api = ApiServer(gateway, options.host, options.api_port)
+            self.intake = IntakeGate(gateway)
+            self.api = ApiServer(self.intake, options.host, options.api_port)  # type: ignore[arg-type]
         except OSError as error:
             raise LocalCloudError(
                 f"port {options.api_port} (API) is not available ({error.strerror}): "
@@ -235,6 +254,7 @@ class LocalCloud:
         # Logs Insights runs here, over moto's log events (moto's own ignores most queries).
         self.endpoint.register("logs", LogsInsightsApi())
         self.endpoint.register("states", StepFunctionsReads())
+        self.endpoint.gate = self.keeper.gate
         self.endpoint.start()
         clients = self.clients = Clients(self.endpoint.url, options.region)
         context = StackContext(stack_name=self.template.stack_name, region=options.region)
@@ -253,6 +273,10 @@ class LocalCloud:
         self.gateway, self.provision_context = gateway, ctx
         if self.faults is not None:
             self.faults.bind(self.stack.functions, self.stack.queues.values(), clients.sqs)
+        try:  # before the API and the pollers: nothing runs on a half-restored state
+            self.keeper.restore(self.runtime, self.faults)
+        except persistence.SnapshotError as error:
+            raise LocalCloudError(str(error)) from None
         self.outputs = self._outputs(resolver)
         gateway.set_apis(sorted(self.stack.rest_apis.values(), key=lambda api: api.logical_id))
         gateway.set_access(api_access.LOCAL_CREDENTIALS, options.region, self.stack.usage_plans)
@@ -291,6 +315,7 @@ class LocalCloud:
             self.pollers,
             created_at,
         )
+        self.keeper.start_checkpoints()
         statefile.write(self.options.state_path, self.state())
 
     def _runtime_invoke(self, function: str, payload: bytes) -> Any:
@@ -454,11 +479,30 @@ class LocalCloud:
         if self.faults is not None:
             lines += ["", f"Fault injection ON (counters: GET {self.endpoint.url}/_ftb/faults):"]
             lines += [f"  {line}" for line in self.faults.config.describe(self.options.region)]
+        lines += ["", *self._saved_state_lines()]
         if stack.warnings:
             lines += ["", "Warnings:"]
             lines += [f"  {warning}" for warning in stack.warnings]
         lines += ["", *self.try_it(), "", "Ctrl-C stops everything.", ""]
         return "\n".join(lines)
+
+    def _saved_state_lines(self) -> list[str]:
+        keeper = self.keeper
+        directory = keeper.store.directory
+        lines = ["Saved state:"]
+        if keeper.summary is not None:
+            lines += [f"  {line}" for line in keeper.summary.lines()]
+        elif keeper.set_aside is not None:
+            lines.append(f"  --fresh: started empty; the previous state is in {keeper.set_aside}")
+        else:
+            lines.append("  none found: started empty")
+        every = (
+            f"every {self.options.checkpoint_seconds:g} s"
+            if self.options.checkpoint_seconds > 0
+            else "at the stop only"
+        )
+        lines.append(f"  saved to {directory} {every} and at Ctrl-C; `--fresh` starts empty")
+        return lines
 
     def try_it(self) -> list[str]:
         """A ready-to-paste curl (and how to follow the task), from the stack's outputs."""
@@ -497,6 +541,7 @@ class LocalCloud:
             return
         self._stopped = True
         self.terminal.stop_view()
+        self._drain_and_save()
         for poller in self.pollers:
             poller.signal_stop()
         if self.api is not None:
@@ -516,6 +561,39 @@ class LocalCloud:
             self._work_dir.cleanup()
         self.terminal.close()
 
+    def _drain_and_save(self) -> None:
+        """Intake first, in-flight work to a resting point (bounded), then the last save."""
+        if not self.keeper.armed:
+            return  # the start did not get as far as restoring: nothing of ours to save
+        self.keeper.stop_checkpoints()
+        result = persistence.drain(
+            self.intake,
+            self.pollers,
+            self.options.region,
+            deadline_seconds=self.options.drain_seconds,
+            say=lambda line: self.say(f"ftb local: {line}"),
+            hurry=self.hurry.is_set,
+        )
+        try:
+            figures = self.keeper.save()
+        except (OSError, TimeoutError) as error:
+            self.say(
+                f"ftb local: the state could not be saved ({error}); the last checkpoint "
+                f"in {self.keeper.store.directory} is what the next start restores"
+            )
+            return
+        if figures is not None:
+            rerun = (
+                f"; {figures.running} still running, to run again at the next start"
+                if figures.running
+                else ""
+            )
+            self.say(
+                f"ftb local: state saved to {self.keeper.store.directory} "
+                f"({figures.executions} executions, {figures.messages} queued messages"
+                f"{rerun}; drained in {result.seconds:.1f} s)"
+            )
+
 
 _EXECUTE_API = re.compile(
     r"https://([a-z0-9]+)\.execute-api\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/([^/\s\"]+)"
@@ -533,11 +611,18 @@ def _display_host(host: str) -> str:
     return display_host(host)
 
 
-def run(options: LocalOptions, stop_requested: threading.Event) -> int:
-    """`ftb local` in the foreground until `stop_requested` is set (by a signal handler)."""
+def run(
+    options: LocalOptions,
+    stop_requested: threading.Event,
+    hurry: threading.Event | None = None,
+) -> int:
+    """`ftb local` in the foreground until `stop_requested` is set (by a signal handler);
+    `hurry` (a second Ctrl-C) cuts the drain short."""
     from ftb.localcloud.hot_reload import HotReloader
 
     cloud = LocalCloud(options)
+    if hurry is not None:
+        cloud.hurry = hurry
     try:
         cloud.start()
     except (LocalCloudError, synthesis.SynthError, TemplateError, ProvisionError) as error:

@@ -49,7 +49,7 @@ def test_set_env_changes_only_the_given_keys_of_the_local_function(
     assert PROBE in table.out and "Before" in table.out and "After" in table.out
     row = next(line for line in table.out.splitlines() if PROBE in line)
     assert row.index("1") < row.index("2")
-    assert "forgets it when it restarts" in table.err
+    assert "keeps it across restarts" in table.err
 
     # When it is unset / Then the function's environment is what it was
     unset = ftb("set-env", "monitor-dlq", "--unset", PROBE, "--json")

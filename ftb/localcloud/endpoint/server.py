@@ -100,6 +100,8 @@ class AwsEndpoint:
         self._last_handlers: list[ServiceHandler] = [Refusals(self.claims)]
         # The runtime's function API (GetFunction, Invoke, ...); other handlers reuse its shapes.
         self.functions: LambdaControlApi | None = None
+        # A snapshot gate (ftb/localcloud/persistence/quiesce.py): calls to moto hold it shared.
+        self.gate: Any = None
         if runtime is not None:
             functions = self.functions = LambdaControlApi(runtime)
             self.register("lambda", _FunctionApi(functions))
@@ -193,6 +195,10 @@ class AwsEndpoint:
             response = handler.handle(call)
             if response is not None:
                 return response(environ, start_response)  # type: ignore[no-any-return]
+        gate = self.gate
+        if gate is not None and gate.applies(call.service, call.operation):
+            with gate.shared():
+                return self._moto(environ, start_response)  # type: ignore[no-any-return]
         return self._moto(environ, start_response)  # type: ignore[no-any-return]
 
 

@@ -241,6 +241,27 @@ class Faults:
             self._peak = Counter(name for name, _ in self._in_flight)
             self._events_baseline = total
 
+    def saved_counters(self) -> dict[str, Any]:
+        """What a restart keeps (ftb/localcloud/persistence/faults.py): counters, not config."""
+        with self._lock:
+            return {
+                "counters": dict(self._counters),
+                "delaySeconds": dict(self._delay_seconds),
+                "invocations": dict(self._invocations),
+                "crashEvents": self._crash_events(),
+            }
+
+    def restore_counters(self, saved: dict[str, Any]) -> None:
+        """Carry on counting from a saved run: the worker crash events go back to the log."""
+        lines = "".join(json.dumps(event) + "\n" for event in saved.get("crashEvents", []))
+        with self._lock:
+            self._counters.update(saved.get("counters", {}))
+            for queue, seconds in saved.get("delaySeconds", {}).items():
+                self._delay_seconds[queue] = self._delay_seconds.get(queue, 0.0) + seconds
+            self._invocations.update(saved.get("invocations", {}))
+            with open(self.events_path, "a", encoding="utf-8") as log:
+                log.write(lines)
+
     def snapshot(self) -> dict[str, Any]:
         crashes: dict[str, dict[str, int]] = {}
         for event in self._crash_events():

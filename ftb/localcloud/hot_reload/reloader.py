@@ -201,6 +201,7 @@ class HotReloader:
         }
         swap_functions(cloud, specs, first)  # ReloadError when the new code does not import
         cloud.stack.functions.update(bases)
+        cloud.keeper.template_changed()  # the new configuration is the template's, not a hand's
         prefix = f"{cloud.template.stack_name}-" if cloud.template else ""
         names = sorted(spec.name.removeprefix(prefix) for spec in specs)
         return f"code of {', '.join(names)} swapped"
@@ -223,6 +224,7 @@ class HotReloader:
             outcome = apply_template(cloud, template)
         except (TemplateError, ProvisionError) as error:
             raise ReloadError(str(error)) from None
+        cloud.keeper.template_changed()  # what was applied is the template's, not a hand's
         self._map_sources()
         how = "synth cached" if result.cached else f"synthesized in {result.seconds:.1f} s"
         parts = outcome.applied or ["no change to the running stack"]

@@ -157,8 +157,8 @@ def _run(args: argparse.Namespace, output: Output) -> int:
         restart = " ".join(f"--set-env {args.function}:{k}={v}" for k, v in assignments.items())
         output.note(
             "new invocations use it, running ones finish with the old environment; the local "
-            "cloud forgets it when it restarts"
-            + (f" (to start with it: `ftb local {restart}`)" if restart else "")
+            "cloud keeps it across restarts, and forgets it with `ftb local --fresh`"
+            + (f" (to start with it then: `ftb local --fresh {restart}`)" if restart else "")
         )
     if function == target.function_name(names.PROCESS_TASK.key):
         output.note("next: re-run the failed tasks with `ftb redrive --all-failed --wait`")
