@@ -6,7 +6,8 @@ handler of its service claims it (`operations`, the set of operation names it an
 moto implements it: its response class has the operation's method (JSON and query protocols,
 which moto dispatches by name) or, for REST (Lambda, which moto routes by path), its backend
 has the operation's method. Operations known to be silently wrong in moto are refused even so (see
-`REFUSED_ANYWAY`), until a handler claims them.
+`REFUSED_ANYWAY`, `MOTO_NOT_CONSULTED`), until a handler claims them. Nothing else passes: a
+handler declares it, or moto implements it, or it is refused.
 
 The shapes (AWS's common errors): JSON protocol 400 `UnknownOperationException`; query
 protocol 400 `InvalidAction`; Lambda's REST API 404 `UnknownOperationException`.
@@ -20,7 +21,6 @@ import functools
 import importlib
 import re
 from collections.abc import Callable, Iterable
-from fnmatch import fnmatchcase
 
 from werkzeug.wrappers import Response
 
@@ -49,36 +49,23 @@ REFUSED_ANYWAY: dict[str, frozenset[str]] = {
     # The stack's functions live in the local runtime, not in moto: moto would accept these
     # for functions, versions and aliases that never run, or answer "Function not found" for a
     # function ListFunctions lists.
+    # The mappings are the running pollers of the template's: moto's would never poll.
     "lambda": frozenset(
-        {"CreateFunction", "UpdateFunctionCode", "PublishVersion", "CreateAlias", "DeleteFunction"}
+        {
+            "CreateFunction",
+            "UpdateFunctionCode",
+            "PublishVersion",
+            "CreateAlias",
+            "DeleteFunction",
+            "CreateEventSourceMapping",
+            "DeleteEventSourceMapping",
+        }
     ),
 }
-# Operations other handlers answer (Logs Insights, the Lambda control plane, CloudFormation
-# reads; shell patterns): never refused here, whether or not their handler is registered yet or
-# declares them. Until it is, moto answers them as before.
-NOT_REFUSED: dict[str, tuple[str, ...]] = {
-    "logs": ("StartQuery", "GetQueryResults", "StopQuery", "DescribeQueries", "GetLogRecord"),
-    "lambda": (
-        "GetFunction",
-        "GetFunctionConfiguration",
-        "GetFunctionConcurrency",
-        "GetFunctionUrlConfig",
-        "GetFunctionEventInvokeConfig",
-        "ListVersionsByFunction",
-        "ListAliases",
-        "ListTags",
-        "GetPolicy",
-        "*EventSourceMapping*",
-    ),
-    "cloudformation": (
-        "DescribeStacks",
-        "ListStacks",
-        "ListStackResources",
-        "DescribeStackResource",
-        "DescribeStackResources",
-        "GetTemplate",
-    ),
-}
+# Services whose moto backend is never consulted: moto's CloudFormation knows nothing of the
+# stack the local cloud provisioned (it would answer a second, empty account), so only what a
+# handler declares is answered.
+MOTO_NOT_CONSULTED: frozenset[str] = frozenset({"cloudformation"})
 
 Claims = Callable[[str], Iterable[str]]
 
@@ -137,9 +124,24 @@ def rest_operation(service: str, method: str, path: str, query_keys: Iterable[st
 
 
 def implemented_by_moto(service: str, operation: str) -> bool:
-    if operation in REFUSED_ANYWAY.get(service, frozenset()):
+    if service in MOTO_NOT_CONSULTED or operation in REFUSED_ANYWAY.get(service, frozenset()):
         return False
     return _snake(operation) in moto_methods(service)
+
+
+def answered(service: str, operation: str, claimed: Iterable[str]) -> bool:
+    """The rule: a handler of the service declares the operation, or moto implements it."""
+    return operation in set(claimed) or implemented_by_moto(service, operation)
+
+
+def name_rest_call(call: AwsCall) -> None:
+    """Name a REST call of a REST service by botocore's model (JSON and query calls carry
+    their name), so handlers and the refusals route by the operation, not by path alone."""
+    if call.protocol == "rest" and call.operation is None and call.service in REST_SERVICES:
+        request = call.request
+        call.operation = rest_operation(
+            call.service, request.method, request.path, request.args.keys()
+        )
 
 
 def refusal(call: AwsCall, operation: str) -> Response:
@@ -165,20 +167,15 @@ class Refusals:
         service = call.service or ""
         if service not in EMULATED_SERVICES or call.request.method == "OPTIONS":
             return None  # another service, or a browser console's CORS preflight: moto answers
-        operation = call.operation
         if service in REST_SERVICES:
             if call.protocol != "rest":
                 return None
-            request = call.request
-            operation = rest_operation(service, request.method, request.path, request.args.keys())
-            if operation is None:  # a path no operation has: AWS's unknown operation too
+            name_rest_call(call)
+            if call.operation is None:  # a path no operation has: AWS's unknown operation too
                 return refusal(call, f"{call.request.method} {call.request.path}")
+        operation = call.operation
         if not operation or (call.protocol == "rest" and service not in REST_SERVICES):
             return None  # not an API call moto would dispatch by name: moto answers it
-        if any(fnmatchcase(operation, p) for p in NOT_REFUSED.get(service, ())):
-            return None
-        if operation in set(self.claims(service)):
-            return None
-        if implemented_by_moto(service, operation):
+        if answered(service, operation, self.claims(service)):
             return None
         return refusal(call, operation)
