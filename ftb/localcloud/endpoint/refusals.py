@@ -3,11 +3,11 @@ AWS's error for an unknown operation, never moto's guess.
 
 Consulted after every service handler, before moto. An operation passes when a registered
 handler of its service claims it (`operations`, the set of operation names it answers) or when
-moto implements it: its response class has the operation's method (JSON and query protocols,
-which moto dispatches by name) or, for REST (Lambda, which moto routes by path), its backend
-has the operation's method. Operations known to be silently wrong in moto are refused even so (see
-`REFUSED_ANYWAY`, `MOTO_NOT_CONSULTED`), until a handler claims them. Nothing else passes: a
-handler declares it, or moto implements it, or it is refused.
+moto implements it: its response class has the operation's method (moto dispatches JSON and
+query calls by name). Operations known to be silently wrong in moto are refused even so
+(`REFUSED_ANYWAY`), and moto's Lambda and CloudFormation are never consulted
+(`MOTO_NOT_CONSULTED`). Nothing else passes: a handler declares it, or moto implements it, or
+it is refused.
 
 The shapes (AWS's common errors): JSON protocol 400 `UnknownOperationException`; query
 protocol 400 `InvalidAction`; Lambda's REST API 404 `UnknownOperationException`.
@@ -36,8 +36,8 @@ EMULATED_SERVICES: dict[str, tuple[tuple[str, str], ...]] = {
     "lambda": (("awslambda", "LambdaResponse"),),
     "cloudformation": (("cloudformation", "CloudFormationResponse"),),
 }
-# The REST services: moto routes them by path, so its backend's methods say what it implements.
-REST_SERVICES: dict[str, tuple[str, str]] = {"lambda": ("awslambda", "LambdaBackend")}
+# The REST services: their calls are named by botocore's model (method, path, query keys).
+REST_SERVICES: frozenset[str] = frozenset({"lambda"})
 
 # moto answers these with a 2xx that AWS would not give (see docs/local-cloud.md): refused
 # until a handler answers them faithfully.
@@ -46,26 +46,13 @@ REFUSED_ANYWAY: dict[str, frozenset[str]] = {
     # its DescribeEndpoints names dynamodb.<region>.amazonaws.com, which would send a client
     # using endpoint discovery out of the local cloud.
     "dynamodb": frozenset({"DescribeLimits", "DescribeEndpoints"}),
-    # The stack's functions live in the local runtime, not in moto: moto would accept these
-    # for functions, versions and aliases that never run, or answer "Function not found" for a
-    # function ListFunctions lists.
-    # The mappings are the running pollers of the template's: moto's would never poll.
-    "lambda": frozenset(
-        {
-            "CreateFunction",
-            "UpdateFunctionCode",
-            "PublishVersion",
-            "CreateAlias",
-            "DeleteFunction",
-            "CreateEventSourceMapping",
-            "DeleteEventSourceMapping",
-        }
-    ),
 }
-# Services whose moto backend is never consulted: moto's CloudFormation knows nothing of the
-# stack the local cloud provisioned (it would answer a second, empty account), so only what a
-# handler declares is answered.
-MOTO_NOT_CONSULTED: frozenset[str] = frozenset({"cloudformation"})
+# Services whose moto backend is never consulted, so only what a handler declares is answered:
+# moto's would answer about an empty account. Its CloudFormation knows nothing of the stack
+# the local cloud provisioned; its Lambda holds none of the runtime's functions (TagResource,
+# AddPermission, GetAlias... answer "Function not found" for a function ListFunctions lists),
+# nor the template's layers (ListLayers: []), and a mapping it created would never poll.
+MOTO_NOT_CONSULTED: frozenset[str] = frozenset({"cloudformation", "lambda"})
 
 Claims = Callable[[str], Iterable[str]]
 
@@ -85,9 +72,6 @@ def _public_methods(module: str, class_name: str) -> frozenset[str]:
 @functools.cache
 def moto_methods(service: str) -> frozenset[str]:
     """The operation methods moto dispatches for the service (snake_case names)."""
-    if service in REST_SERVICES:
-        module, backend_class = REST_SERVICES[service]
-        return _public_methods(f"{module}.models", backend_class)
     methods: set[str] = set()
     for module, response_class in EMULATED_SERVICES[service]:
         methods |= _public_methods(f"{module}.responses", response_class)

@@ -149,13 +149,22 @@ def test_cloudformation_is_never_left_to_moto() -> None:
     assert Refusals(lambda s: claims.get(s, set())).handle(query_call("DescribeStacks")) is None
 
 
-def test_creating_an_event_source_mapping_is_refused() -> None:
-    # Given moto implements CreateEventSourceMapping, but its mapping would never poll
-    # When it is called / Then it is refused
-    response = Refusals(nothing_claimed).handle(
-        rest_call("POST", "/2015-03-31/event-source-mappings/")
-    )
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/2015-03-31/event-source-mappings/"),  # a mapping that would never poll
+        ("POST", "/2017-03-31/tags/arn:aws:lambda:us-east-1:123456789012:function:f"),
+        ("POST", "/2015-03-31/functions/f/policy"),  # AddPermission
+        ("GET", "/2018-10-31/layers"),  # ListLayers: [] while the template has layers
+    ],
+)
+def test_lambda_operations_only_moto_implements_are_refused(method: str, path: str) -> None:
+    # Given Lambda operations moto implements over its own, empty backend (it holds none of
+    # the runtime's functions) / When one is called
+    response = Refusals(nothing_claimed).handle(rest_call(method, path))
+    # Then it is refused (404 UnknownOperationException), not "Function not found"
     assert response is not None and response.status_code == 404
+    assert response.headers["x-amzn-ErrorType"] == "UnknownOperationException"
 
 
 def test_an_operation_moto_answers_wrongly_is_refused() -> None:
