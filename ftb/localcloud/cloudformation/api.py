@@ -55,6 +55,17 @@ def _members(items: Iterable[str]) -> str:
 class CloudFormationApi:
     """A service handler ("cloudformation") for the one stack the local cloud provisioned."""
 
+    operations = frozenset(
+        {
+            "DescribeStacks",
+            "ListStacks",
+            "ListStackResources",
+            "DescribeStackResource",
+            "DescribeStackResources",
+            "GetTemplate",
+        }
+    )
+
     def __init__(self, stack: StackDescription) -> None:
         self.stack = stack
         self._operations: dict[str, Callable[[AwsCall], Response]] = {

@@ -3,10 +3,11 @@ AWS's error for an unknown operation, never moto's guess.
 
 Consulted after every service handler, before moto. An operation passes when a registered
 handler of its service claims it (`operations`, the set of operation names it answers) or when
-moto implements it: its response class has the operation's method (JSON and query protocols,
-which moto dispatches by name) or, for REST (Lambda, which moto routes by path), its backend
-has the operation's method. Operations known to be silently wrong in moto are refused even so (see
-`REFUSED_ANYWAY`), until a handler claims them.
+moto implements it: its response class has the operation's method (moto dispatches JSON and
+query calls by name). Operations known to be silently wrong in moto are refused even so
+(`REFUSED_ANYWAY`), and moto's Lambda and CloudFormation are never consulted
+(`MOTO_NOT_CONSULTED`). Nothing else passes: a handler declares it, or moto implements it, or
+it is refused.
 
 The shapes (AWS's common errors): JSON protocol 400 `UnknownOperationException`; query
 protocol 400 `InvalidAction`; Lambda's REST API 404 `UnknownOperationException`.
@@ -20,7 +21,6 @@ import functools
 import importlib
 import re
 from collections.abc import Callable, Iterable
-from fnmatch import fnmatchcase
 
 from werkzeug.wrappers import Response
 
@@ -36,8 +36,8 @@ EMULATED_SERVICES: dict[str, tuple[tuple[str, str], ...]] = {
     "lambda": (("awslambda", "LambdaResponse"),),
     "cloudformation": (("cloudformation", "CloudFormationResponse"),),
 }
-# The REST services: moto routes them by path, so its backend's methods say what it implements.
-REST_SERVICES: dict[str, tuple[str, str]] = {"lambda": ("awslambda", "LambdaBackend")}
+# The REST services: their calls are named by botocore's model (method, path, query keys).
+REST_SERVICES: frozenset[str] = frozenset({"lambda"})
 
 # moto answers these with a 2xx that AWS would not give (see docs/local-cloud.md): refused
 # until a handler answers them faithfully.
@@ -46,39 +46,13 @@ REFUSED_ANYWAY: dict[str, frozenset[str]] = {
     # its DescribeEndpoints names dynamodb.<region>.amazonaws.com, which would send a client
     # using endpoint discovery out of the local cloud.
     "dynamodb": frozenset({"DescribeLimits", "DescribeEndpoints"}),
-    # The stack's functions live in the local runtime, not in moto: moto would accept these
-    # for functions, versions and aliases that never run, or answer "Function not found" for a
-    # function ListFunctions lists.
-    "lambda": frozenset(
-        {"CreateFunction", "UpdateFunctionCode", "PublishVersion", "CreateAlias", "DeleteFunction"}
-    ),
 }
-# Operations other handlers answer (Logs Insights, the Lambda control plane, CloudFormation
-# reads; shell patterns): never refused here, whether or not their handler is registered yet or
-# declares them. Until it is, moto answers them as before.
-NOT_REFUSED: dict[str, tuple[str, ...]] = {
-    "logs": ("StartQuery", "GetQueryResults", "StopQuery", "DescribeQueries", "GetLogRecord"),
-    "lambda": (
-        "GetFunction",
-        "GetFunctionConfiguration",
-        "GetFunctionConcurrency",
-        "GetFunctionUrlConfig",
-        "GetFunctionEventInvokeConfig",
-        "ListVersionsByFunction",
-        "ListAliases",
-        "ListTags",
-        "GetPolicy",
-        "*EventSourceMapping*",
-    ),
-    "cloudformation": (
-        "DescribeStacks",
-        "ListStacks",
-        "ListStackResources",
-        "DescribeStackResource",
-        "DescribeStackResources",
-        "GetTemplate",
-    ),
-}
+# Services whose moto backend is never consulted, so only what a handler declares is answered:
+# moto's would answer about an empty account. Its CloudFormation knows nothing of the stack
+# the local cloud provisioned; its Lambda holds none of the runtime's functions (TagResource,
+# AddPermission, GetAlias... answer "Function not found" for a function ListFunctions lists),
+# nor the template's layers (ListLayers: []), and a mapping it created would never poll.
+MOTO_NOT_CONSULTED: frozenset[str] = frozenset({"cloudformation", "lambda"})
 
 Claims = Callable[[str], Iterable[str]]
 
@@ -98,9 +72,6 @@ def _public_methods(module: str, class_name: str) -> frozenset[str]:
 @functools.cache
 def moto_methods(service: str) -> frozenset[str]:
     """The operation methods moto dispatches for the service (snake_case names)."""
-    if service in REST_SERVICES:
-        module, backend_class = REST_SERVICES[service]
-        return _public_methods(f"{module}.models", backend_class)
     methods: set[str] = set()
     for module, response_class in EMULATED_SERVICES[service]:
         methods |= _public_methods(f"{module}.responses", response_class)
@@ -137,9 +108,24 @@ def rest_operation(service: str, method: str, path: str, query_keys: Iterable[st
 
 
 def implemented_by_moto(service: str, operation: str) -> bool:
-    if operation in REFUSED_ANYWAY.get(service, frozenset()):
+    if service in MOTO_NOT_CONSULTED or operation in REFUSED_ANYWAY.get(service, frozenset()):
         return False
     return _snake(operation) in moto_methods(service)
+
+
+def answered(service: str, operation: str, claimed: Iterable[str]) -> bool:
+    """The rule: a handler of the service declares the operation, or moto implements it."""
+    return operation in set(claimed) or implemented_by_moto(service, operation)
+
+
+def name_rest_call(call: AwsCall) -> None:
+    """Name a REST call of a REST service by botocore's model (JSON and query calls carry
+    their name), so handlers and the refusals route by the operation, not by path alone."""
+    if call.protocol == "rest" and call.operation is None and call.service in REST_SERVICES:
+        request = call.request
+        call.operation = rest_operation(
+            call.service, request.method, request.path, request.args.keys()
+        )
 
 
 def refusal(call: AwsCall, operation: str) -> Response:
@@ -165,20 +151,15 @@ class Refusals:
         service = call.service or ""
         if service not in EMULATED_SERVICES or call.request.method == "OPTIONS":
             return None  # another service, or a browser console's CORS preflight: moto answers
-        operation = call.operation
         if service in REST_SERVICES:
             if call.protocol != "rest":
                 return None
-            request = call.request
-            operation = rest_operation(service, request.method, request.path, request.args.keys())
-            if operation is None:  # a path no operation has: AWS's unknown operation too
+            name_rest_call(call)
+            if call.operation is None:  # a path no operation has: AWS's unknown operation too
                 return refusal(call, f"{call.request.method} {call.request.path}")
+        operation = call.operation
         if not operation or (call.protocol == "rest" and service not in REST_SERVICES):
             return None  # not an API call moto would dispatch by name: moto answers it
-        if any(fnmatchcase(operation, p) for p in NOT_REFUSED.get(service, ())):
-            return None
-        if operation in set(self.claims(service)):
-            return None
-        if implemented_by_moto(service, operation):
+        if answered(service, operation, self.claims(service)):
             return None
         return refusal(call, operation)

@@ -26,7 +26,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Response
 
 from ftb.localcloud.endpoint.calls import AwsCall, ServiceHandler, identify
-from ftb.localcloud.endpoint.refusals import Refusals
+from ftb.localcloud.endpoint.refusals import Refusals, name_rest_call
 from ftb.localcloud.lambda_runtime import LambdaRuntime
 from ftb.localcloud.lambda_runtime.control_api import LambdaControlApi
 
@@ -191,6 +191,7 @@ class AwsEndpoint:
             if injected is not None:
                 return injected(environ, start_response)  # type: ignore[no-any-return]
         call = identify(environ)
+        name_rest_call(call)  # Lambda's REST calls, by botocore's model, for every handler
         for handler in [*self._handlers.get(call.service or "", ()), *self._last_handlers]:
             response = handler.handle(call)
             if response is not None:
@@ -205,11 +206,13 @@ class AwsEndpoint:
 class _FunctionApi:
     """The runtime's function API (Invoke, GetFunction, ...) as a service handler."""
 
+    operations = LambdaControlApi.operations
+
     def __init__(self, api: LambdaControlApi) -> None:
         self.api = api
 
     def handle(self, call: AwsCall) -> Response | None:
-        if not call.request.path.startswith("/2015-03-31/functions"):
+        if call.operation not in self.operations:
             return None
         return self.api.handle(call.request)
 

@@ -66,7 +66,13 @@ class RequestError(Exception):
 
 
 class EventSourceMappingApi:
-    """A service handler ("lambda") for `/2015-03-31/event-source-mappings`."""
+    """A service handler ("lambda") for `/2015-03-31/event-source-mappings`. Creating or
+    deleting a mapping is refused here with Lambda's InvalidParameterValueException (and by
+    the refusals' `REFUSED_ANYWAY`, were this handler absent)."""
+
+    operations = frozenset(
+        {"ListEventSourceMappings", "GetEventSourceMapping", "UpdateEventSourceMapping"}
+    )
 
     def __init__(
         self,

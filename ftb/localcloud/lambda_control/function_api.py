@@ -66,9 +66,13 @@ class FunctionSubresourceApi:
         self.resources = resources
         self.configuration = configuration
 
+    operations = frozenset(operation for _, operation in _ROUTES)
+
     def handle(self, call: AwsCall) -> Response | None:
         if call.request.method != "GET":
             return None
+        if call.operation is not None and call.operation not in self.operations:
+            return None  # e.g. GetProvisionedConcurrencyConfig: the same path, with a Qualifier
         for pattern, operation in _ROUTES:
             match = pattern.match(call.request.path)
             if match is None:

@@ -82,6 +82,16 @@ class FunctionFacts(Protocol):
 class LambdaControlApi:
     """The routes of Lambda's function API that the local runtime answers."""
 
+    operations = frozenset(
+        {
+            "ListFunctions",
+            "GetFunction",
+            "GetFunctionConfiguration",
+            "UpdateFunctionConfiguration",
+            "Invoke",
+        }
+    )
+
     def __init__(self, runtime: LambdaRuntime, packages: CodePackages | None = None) -> None:
         self.runtime = runtime
         self.packages = packages or CodePackages()

@@ -34,7 +34,9 @@ MAX_LIMIT = 10_000
 MAX_DESCRIBE_RESULTS = 1000
 WORKERS = 2
 
-OPERATIONS = {"StartQuery", "GetQueryResults", "StopQuery", "DescribeQueries", "GetLogRecord"}
+OPERATIONS = frozenset(
+    {"StartQuery", "GetQueryResults", "StopQuery", "DescribeQueries", "GetLogRecord"}
+)
 
 
 class _BadRequest(Exception):
@@ -87,6 +89,8 @@ class _Query:
 
 class LogsInsightsApi:
     """The service handler (register it for "logs" on the AwsEndpoint)."""
+
+    operations = OPERATIONS
 
     def __init__(self) -> None:
         self._queries: dict[str, _Query] = {}
