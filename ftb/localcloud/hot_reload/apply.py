@@ -282,10 +282,16 @@ def _update(
     if kind == "AWS::StepFunctions::StateMachine":
         request = state_machine_request(ctx, resource, after)
         arn = old_ctx.stack.state_machines[logical_id]
-        update = {key: value for key, value in request.items() if key not in ("name", "type")}
-        state.commits.append(
-            lambda: clients.stepfunctions.update_state_machine(stateMachineArn=arn, **update)
-        )
+        # UpdateStateMachine takes no name, type or tags: tags change through TagResource.
+        update = {k: v for k, v in request.items() if k not in ("name", "type", "tags")}
+        tags = request.get("tags") or []
+
+        def update_machine() -> None:
+            clients.stepfunctions.update_state_machine(stateMachineArn=arn, **update)
+            if tags:
+                clients.stepfunctions.tag_resource(resourceArn=arn, tags=tags)
+
+        state.commits.append(update_machine)
     elif kind == "AWS::SQS::Queue":
         url = old_ctx.stack.queues[logical_id].url
         attributes = {
