@@ -1,0 +1,1 @@
+"""`make bench`: the local cloud's figures, measured, never asserted (see bench/runner.py)."""
