@@ -90,11 +90,11 @@ def run(failure_rate: float, count: int) -> dict[str, Any]:
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 
     from bench.end_to_end import summarize, task_ids
-    from ftb.localcloud.endpoint.engine_clients import cache_engine_clients
+    from ftb.localcloud.endpoint.engine_caches import install_engine_caches
 
     mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
     mock.start()
-    cache_engine_clients()  # the same engine as the local cloud's
+    install_engine_caches()  # the same engine as the local cloud's
     session = boto3.session.Session(region_name=REGION)
     sqs, sfn, dynamodb = (session.client(s) for s in ("sqs", "stepfunctions", "dynamodb"))
     dynamodb.create_table(
