@@ -151,6 +151,9 @@ class SqsPoller:
         self._echo = echo
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        # Threads in a long poll with no batch in hand: a stop need not wait for them.
+        self._polling: set[threading.Thread] = set()
+        self._polling_lock = threading.Lock()
 
     @property
     def label(self) -> str:
@@ -168,19 +171,34 @@ class SqsPoller:
         self._stop.set()
 
     def stop(self, timeout: float = 3.0) -> None:
+        """Wait for the pollers that hold a batch; one waiting in a long poll holds nothing
+        (what it may still receive after the stop stays on the queue, see `_run`)."""
         self._stop.set()
         deadline = time.monotonic() + timeout
         for thread in self._threads:
-            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+            while thread.is_alive() and time.monotonic() < deadline:
+                with self._polling_lock:
+                    if thread in self._polling:
+                        break
+                thread.join(timeout=min(0.02, max(0.0, deadline - time.monotonic())))
 
     def _say(self, line: str) -> None:
         if self._echo is not None and not self._stop.is_set():
             self._echo("esm", f"{self.label}: {line}")
 
     def _run(self) -> None:
+        me = threading.current_thread()
         while not self._stop.is_set():
             try:
-                messages = self._receive_batch()
+                with self._polling_lock:
+                    self._polling.add(me)
+                try:
+                    messages = self._receive_batch()
+                finally:
+                    with self._polling_lock:
+                        self._polling.discard(me)
+                if messages and self._stop.is_set():
+                    return  # received during the stop: they reappear after the visibility timeout
                 if messages:
                     self._process(messages)
             except Exception as error:
