@@ -96,7 +96,9 @@ def run(failure_rate: float, count: int) -> dict[str, Any]:
     mock.start()
     install_engine_caches()  # the same engine as the local cloud's
     session = boto3.session.Session(region_name=REGION)
-    sqs, sfn, dynamodb = (session.client(s) for s in ("sqs", "stepfunctions", "dynamodb"))
+    sqs: Any = session.client("sqs")
+    sfn: Any = session.client("stepfunctions")
+    dynamodb: Any = session.client("dynamodb")
     dynamodb.create_table(
         TableName="tasks",
         KeySchema=[{"AttributeName": "taskId", "KeyType": "HASH"}],

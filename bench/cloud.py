@@ -178,7 +178,7 @@ class BenchCloud:
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
-            self._clients[service] = boto3.session.Session(
+            self._clients[service] = boto3.session.Session(  # type: ignore[call-overload]
                 aws_access_key_id="bench",
                 aws_secret_access_key="bench",
                 region_name=self.state["region"],

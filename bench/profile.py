@@ -36,15 +36,16 @@ def summarize(raw: Path, top: int = 25) -> str:
     inclusive: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
     totals: collections.Counter[str] = collections.Counter()
     for line in raw.read_text(errors="replace").splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not stack or not count.isdigit():
+        stack, _, text = line.rpartition(" ")
+        if not stack or not text.isdigit():
             continue
+        count = int(text)
         frames = stack.split(";")
         role = _role(frames)
-        totals[role] += int(count)
+        totals[role] += count
         for frame in set(frames[1:]):
             if any(part in frame for part in ("ftb/", "moto/", "handlers/", "botocore/client")):
-                inclusive[role][frame] += int(count)
+                inclusive[role][frame] += count
     lines = []
     for role, total in totals.most_common():
         lines.append(f"== {role}: {total} samples")

@@ -25,7 +25,14 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from bench import cold_imports, end_to_end, intake, report, startup
 from bench.cloud import REPO_ROOT, BenchCloud
@@ -92,21 +99,15 @@ def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
         except ModuleNotFoundError as error:
             if error.name != f"bench.{name}":
                 raise
-    plan: list[tuple[str, Callable[[Callable[[str], None]], Any]]] = [
+    Step = Callable[[Callable[[str], None]], Any]
+    plan: list[tuple[str, Step]] = [
         ("cold_imports", lambda say: cold_imports.measure(quick=quick, progress=say)),
         ("startup", lambda say: startup.measure(work_dir, quick=quick, progress=say)),
         ("intake", lambda say: _intake(work_dir, quick, say)),
     ]
     for rate in FAILURE_RATES:
-        plan.append(
-            (
-                f"end_to_end:{rate:g}",
-                lambda say, rate=rate: end_to_end.measure(
-                    rate, tasks, work_dir, say, history_sample=args.histories
-                ),
-            )
-        )
-        plan.append((f"bare_engine:{rate:g}", lambda say, rate=rate: _bare_engine(rate, tasks)))
+        plan.append((f"end_to_end:{rate:g}", _end_to_end_step(rate, tasks, work_dir, args)))
+        plan.append((f"bare_engine:{rate:g}", _bare_engine_step(rate, tasks)))
 
     def start_cloud(name: str, **kwargs: Any) -> BenchCloud:
         return BenchCloud(name, work_dir, **kwargs).start()
@@ -119,14 +120,7 @@ def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
         "start_cloud": start_cloud,
     }
     for name, module in optional:
-        plan.append(
-            (
-                name,
-                lambda say, module=module: call_with_known_arguments(
-                    module.measure, {**offered, "progress": say}
-                ),
-            )
-        )
+        plan.append((name, _optional_step(module, offered)))
     if args.only:
         wanted = set(args.only.split(","))
         plan = [(name, step) for name, step in plan if name.split(":")[0] in wanted]
@@ -144,7 +138,7 @@ def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
         for name, step in plan:
             section = progress.add_task("starting", total=None, section=name)
 
-            def say(message: str, section: int = section) -> None:
+            def say(message: str, section: TaskID = section) -> None:
                 progress.update(section, description=message)
 
             started = time.monotonic()
@@ -171,6 +165,30 @@ def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
             local["ratio_to_bare"] = ratios(local, bare)
     results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     return results
+
+
+def _end_to_end_step(
+    rate: float, tasks: int, work_dir: Path, args: argparse.Namespace
+) -> Callable[[Callable[[str], None]], Any]:
+    def step(say: Callable[[str], None]) -> Any:
+        return end_to_end.measure(rate, tasks, work_dir, say, history_sample=args.histories)
+
+    return step
+
+
+def _bare_engine_step(rate: float, tasks: int) -> Callable[[Callable[[str], None]], Any]:
+    def step(say: Callable[[str], None]) -> Any:
+        say(f"{tasks} tasks in process, FAILURE_RATE {rate:g}")
+        return _bare_engine(rate, tasks)
+
+    return step
+
+
+def _optional_step(module: Any, offered: dict[str, Any]) -> Callable[[Callable[[str], None]], Any]:
+    def step(say: Callable[[str], None]) -> Any:
+        return call_with_known_arguments(module.measure, {**offered, "progress": say})
+
+    return step
 
 
 def _intake(work_dir: Path, quick: bool, say: Callable[[str], None]) -> dict[str, Any]:
@@ -206,8 +224,8 @@ def main(argv: list[str] | None = None) -> int:
         from bench import chart
 
         chart.draw(results, chart_path)
-    except Exception as error:  # the figures matter more than the picture
-        results["errors"]["chart"] = repr(error)
+    except Exception as failure:  # the figures matter more than the picture
+        results["errors"]["chart"] = repr(failure)
     console.print(report.table(results))
     console.print(f"figures: {json_path}\nchart:   {chart_path}")
     for name, error in results["errors"].items():
