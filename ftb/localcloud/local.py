@@ -464,7 +464,11 @@ def run(options: LocalOptions, stop_requested: threading.Event) -> int:
     try:
         if not stop_requested.is_set():  # Ctrl-C during start-up: straight to the stop
             print(cloud.banner(), flush=True)
-        stop_requested.wait()
+        # Not stop_requested.wait(): a signal that the kernel delivers to another thread
+        # (there are dozens under load) does not wake a main thread blocked on a lock, and
+        # Ctrl-C went unanswered for over a minute; sleep wakes, and the handler runs.
+        while not stop_requested.is_set():
+            time.sleep(0.1)
         print("\nftb local: stopping...", flush=True)
     finally:
         cloud.stop()
