@@ -83,6 +83,14 @@ def _environment(failure_rate: float) -> None:
     sys.path.insert(0, str(HANDLERS))
 
 
+def _queued(sqs: Any, queue_url: str) -> int:
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=queue_url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return sum(int(value) for value in attributes.values())
+
+
 def run(failure_rate: float, count: int) -> dict[str, Any]:
     _environment(failure_rate)
     import boto3
@@ -168,7 +176,9 @@ def run(failure_rate: float, count: int) -> dict[str, Any]:
                 QueueUrl=queue_url, MaxNumberOfMessages=10, AttributeNames=["All"]
             ).get("Messages", [])
             if not messages:
-                if submitted_all.is_set():
+                # Done when nothing is left, invisible messages included: a record that
+                # failed to start is hidden by the starter's backoff and comes back.
+                if submitted_all.is_set() and not _queued(sqs, queue_url):
                     return
                 time.sleep(0.01)
                 continue
@@ -210,9 +220,12 @@ def run(failure_rate: float, count: int) -> dict[str, Any]:
     expected = set(ids)
     # Poll cheaply, as the local run does: listing every execution each time would take the
     # engine's own CPU in this one process.
+    deadline = time.monotonic() + 1800
     while sfn.list_executions(stateMachineArn=machine, statusFilter="RUNNING", maxResults=1)[
         "executions"
     ]:
+        if time.monotonic() > deadline:
+            raise RuntimeError("executions still running after 30 minutes")
         time.sleep(0.5)
     while True:
         executions: list[dict[str, Any]] = []
@@ -221,7 +234,9 @@ def run(failure_rate: float, count: int) -> dict[str, Any]:
         done = [e for e in executions if e["name"] in expected and e["status"] != "RUNNING"]
         if len(done) >= len(expected):
             break
-        time.sleep(0.2)
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{len(done)} of {len(expected)} tasks ended in 30 minutes")
+        time.sleep(0.5)
     stops = {e["name"]: e["stopDate"].timestamp() for e in done}
     figures = summarize(first_post, submitted, sent, stops, done, 0.0, None)
     figures.pop("execution_arns")
