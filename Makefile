@@ -10,7 +10,7 @@ STACK  ?= FaultTolerantBackend
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv run test test-fast lint format synth deploy destroy reliability audit clean
+.PHONY: help venv run test test-fast lint format synth deploy destroy reliability bench audit clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -42,7 +42,7 @@ test-fast: $(STAMP) ## every test that needs no local cloud (under a minute once
 lint: $(STAMP) ## ruff, mypy and the import contracts (pyproject.toml [tool.importlinter])
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy handlers infra ftb
+	$(BIN)/mypy handlers infra ftb bench
 	PYTHONPATH=handlers $(BIN)/lint-imports --no-cache
 
 format: $(STAMP) ## apply ruff's formatting and fixes
@@ -61,6 +61,9 @@ destroy: $(STAMP) ## delete the deployed stack
 
 reliability: $(STAMP) ## the full fault-injection, throttling and fuzz suites (N=2,000 tasks, 1,000 cases per operation)
 	FTB_RELIABILITY_N=2000 FTB_FUZZ_EXAMPLES=1000 $(BIN)/pytest tests/reliability -s -p no:cacheprovider
+
+bench: $(STAMP) ## figures of the local cloud: table, bench/results/*.json and *.png (QUICK=1: about a minute)
+	$(BIN)/python -m bench $(if $(QUICK),--quick,)
 
 audit: $(STAMP) ## bandit (no medium or high finding) and pip-audit on the installed dependencies
 	$(BIN)/bandit -q -r handlers infra ftb -ll

@@ -1,1 +1,1 @@
-"""Benchmarks (performance is measured here, never asserted in timed tests)."""
+"""`make bench`: the local cloud's figures, measured, never asserted (see bench/runner.py)."""

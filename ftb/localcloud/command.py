@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import sys
 import threading
 from pathlib import Path
 from types import FrameType
@@ -227,7 +228,12 @@ def _run_local(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    return local.run(options, stop, hurry)
+    code = local.run(options, stop, hurry)
+    # Everything is stopped, the state file removed, the workers gone: tearing down the
+    # interpreter's heap (moto's and botocore's models) would only add a second to Ctrl-C.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _output_mode(args: argparse.Namespace) -> Any:

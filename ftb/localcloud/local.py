@@ -637,7 +637,11 @@ def run(
             cloud.terminal.start_view(cloud.live_view)
             if reloader is not None:
                 reloader.start()
-        stop_requested.wait()
+        # Not stop_requested.wait(): a signal that the kernel delivers to another thread
+        # (there are dozens under load) does not wake a main thread blocked on a lock, and
+        # Ctrl-C went unanswered for over a minute; sleep wakes, and the handler runs.
+        while not stop_requested.is_set():
+            time.sleep(0.1)
         cloud.terminal.stop_view()
         print("\nftb local: stopping...", flush=True)
     finally:

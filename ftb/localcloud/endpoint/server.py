@@ -26,6 +26,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Response
 
 from ftb.localcloud.endpoint.calls import AwsCall, ServiceHandler, identify
+from ftb.localcloud.endpoint.engine_caches import install_engine_caches
 from ftb.localcloud.endpoint.refusals import Refusals, name_rest_call
 from ftb.localcloud.lambda_runtime import LambdaRuntime
 from ftb.localcloud.lambda_runtime.control_api import LambdaControlApi
@@ -144,6 +145,7 @@ class AwsEndpoint:
             _PROCESS_STATE_BEFORE["stepfunctions"] = default_user_config.get("stepfunctions")
             _PROCESS_STATE_BEFORE["MOTO_PORT"] = os.environ.get("MOTO_PORT")
         enable_step_functions_execution()
+        install_engine_caches()
         self._moto = DomainDispatcherApplication(create_backend_app)
         self._server = make_server(
             self.host, self.port, self._wsgi, threaded=True, request_handler=_RequestHandler

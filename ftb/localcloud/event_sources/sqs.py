@@ -169,6 +169,9 @@ class SqsPoller:
         self.last_modified = time.time()
         self.delivered = 0  # records the function took (deleted from the queue): a statistic
         self._delivered_lock = threading.Lock()
+        # Threads in a long poll with no batch in hand: a stop need not wait for them.
+        self._polling: set[threading.Thread] = set()
+        self._polling_lock = threading.Lock()
 
     @property
     def label(self) -> str:
@@ -191,10 +194,16 @@ class SqsPoller:
             self._changes.notify_all()
 
     def stop(self, timeout: float = 3.0) -> None:
+        """Wait for the pollers that hold a batch; one waiting in a long poll holds nothing
+        (what it may still receive after the stop stays on the queue, see `_run`)."""
         self.signal_stop()
         deadline = time.monotonic() + timeout
         for thread in self._threads:
-            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+            while thread.is_alive() and time.monotonic() < deadline:
+                with self._polling_lock:
+                    if thread in self._polling:
+                        break
+                thread.join(timeout=min(0.02, max(0.0, deadline - time.monotonic())))
 
     def _say(self, line: str) -> None:
         if self._echo is not None and not self._stop.is_set():
@@ -263,12 +272,21 @@ class SqsPoller:
     # -- polling ---------------------------------------------------------------------------
 
     def _run(self, index: int = 0) -> None:
+        me = threading.current_thread()
         while not self._stop.is_set():
             try:
                 mapping = self._next_configuration(index)
                 if mapping is None:
                     return
-                messages = self._receive_batch(mapping)
+                with self._polling_lock:
+                    self._polling.add(me)
+                try:
+                    messages = self._receive_batch(mapping)
+                finally:
+                    with self._polling_lock:
+                        self._polling.discard(me)
+                if messages and self._stop.is_set():
+                    return  # received during the stop: they reappear after the visibility timeout
                 if messages:
                     self._process(messages)
             except Exception as error:
