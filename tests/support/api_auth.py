@@ -81,9 +81,14 @@ class SignedSession(requests.Session):
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         body = request.body.encode() if isinstance(request.body, str) else request.body
         url = str(request.url)
-        headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
+        headers = {
+            k: v if isinstance(v, str) else v.decode()
+            for k, v in request.headers.items()
+            if k.lower() != "authorization"
+        }
         request.headers.clear()
-        request.headers.update(authorize(str(request.method), url, headers, body))
+        payload = body if isinstance(body, bytes) or body is None else None
+        request.headers.update(authorize(str(request.method), url, headers, payload))
         return super().send(request, **kwargs)
 
 

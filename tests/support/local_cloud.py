@@ -191,7 +191,7 @@ class LocalCloudProcess:
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
-            self._clients[service] = boto3.session.Session(
+            self._clients[service] = boto3.session.Session(  # type: ignore[call-overload]
                 aws_access_key_id="testing",
                 aws_secret_access_key="testing",
                 region_name=self.state["region"],
@@ -236,7 +236,7 @@ class LocalCloudProcess:
 
     def executions_named(self, task_id: str) -> list[dict[str, Any]]:
         pages = self.client("stepfunctions").get_paginator("list_executions")
-        found = []
+        found: list[dict[str, Any]] = []
         for page in pages.paginate(stateMachineArn=self.outputs["StateMachineArn"]):
             found.extend(e for e in page["executions"] if e["name"] == task_id)
         return found
