@@ -15,7 +15,27 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from botocore.credentials import Credentials
+
+from ftb.ops.api_auth import ApiKeyHeader, Authorize, SigV4Signer
+from infra import names
+
 TIMEOUT_SECONDS = 60.0
+
+
+def authorizer(state: dict[str, Any]) -> Authorize | None:
+    """What `ftb submit` sends to the local cloud that wrote `state`: a SigV4 signature with
+    the local credentials (apiAuth iam, the default), the generated API key, or nothing."""
+    outputs = state.get("outputs") or {}
+    mode = outputs.get(names.OUT_API_AUTHORIZATION, names.API_AUTH_NONE)
+    if mode == names.API_AUTH_IAM:
+        credentials = state.get("credentials") or {}
+        local = Credentials(credentials["accessKeyId"], credentials["secretAccessKey"])
+        return SigV4Signer(local.get_frozen_credentials, state["region"])
+    if mode == names.API_AUTH_API_KEY:
+        keys = state.get("apiKeys") or {}
+        return ApiKeyHeader(keys[outputs[names.OUT_API_KEY_ID]])
+    return None
 
 
 @dataclass(frozen=True)
@@ -28,7 +48,9 @@ class Answer:
 class TaskClient:
     """POSTs to one URL over a connection per thread (reopened after an error)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, authorize: Authorize | None = None) -> None:
+        self.url = url
+        self.authorize = authorize
         split = urlsplit(url)
         self.host = split.hostname or "127.0.0.1"
         self.port = split.port or 80
@@ -53,6 +75,8 @@ class TaskClient:
         body = json.dumps(document).encode("utf-8")
         headers = {"Content-Type": "application/json", "Content-Length": str(len(body))}
         started = time.perf_counter()
+        if self.authorize is not None:  # signed as a real client signs: per request
+            headers = self.authorize("POST", self.url, headers, body)
         for attempt in (1, 2):  # a kept-alive connection the server closed: reopen once
             connection = self._connection()
             try:

@@ -10,9 +10,10 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from bench.client import TaskClient
+from bench.client import TaskClient, authorizer
 from bench.cloud import BenchCloud
 from bench.stats import per_second, percentile
+from ftb.ops.api_auth import Authorize
 
 Progress = Callable[[str], None]
 CLIENTS = 8
@@ -26,9 +27,11 @@ def task_ids(count: int, prefix: str) -> list[str]:
     return [f"{prefix}-{n:06d}-{'0124'[n % 4]}" for n in range(count)]
 
 
-def submit_all(url: str, ids: list[str], clients: int = CLIENTS) -> dict[str, float]:
+def submit_all(
+    url: str, ids: list[str], clients: int = CLIENTS, authorize: Authorize | None = None
+) -> dict[str, float]:
     """POST every task (closed loop, `clients` threads); epoch time each POST was sent."""
-    client = TaskClient(url)
+    client = TaskClient(url, authorize)
     work: queue.SimpleQueue[str] = queue.SimpleQueue()
     for task_id in ids:
         work.put(task_id)
@@ -105,7 +108,7 @@ def measure_cloud(
     ids = task_ids(count, f"e2e-{uuid.uuid4().hex[:6]}")
     since = cloud.elapsed()
     first_post = time.time()
-    sent = submit_all(cloud.tasks_endpoint, ids)
+    sent = submit_all(cloud.tasks_endpoint, ids, authorize=authorizer(cloud.state))
     submitted = time.time()
     if progress:
         progress(f"{count} submitted in {submitted - first_post:.1f} s; draining")

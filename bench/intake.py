@@ -9,18 +9,19 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from bench.client import TaskClient
+from bench.client import TaskClient, authorizer
 from bench.cloud import BenchCloud
 from bench.stats import latency_ms, per_second
+from ftb.ops.api_auth import Authorize
 
 Progress = Callable[[str], None]
 
 
 def closed_loop(
-    url: str, clients: int, seconds: float, prefix: str
+    url: str, clients: int, seconds: float, prefix: str, authorize: Authorize | None = None
 ) -> tuple[list[tuple[float, float, int]], float]:
     """Run `clients` threads for `seconds`: [(finished_at, latency_s, status)], wall seconds."""
-    client = TaskClient(url)
+    client = TaskClient(url, authorize)
     results: list[tuple[float, float, int]] = []
     lock = threading.Lock()
     start_gate = threading.Barrier(clients + 1)
@@ -59,7 +60,11 @@ def measure(
         if progress:
             progress(f"intake: {clients} client(s) for {seconds:.0f} s")
         results, wall = closed_loop(
-            cloud.tasks_endpoint, clients, seconds, f"in{clients}-{uuid.uuid4().hex[:6]}"
+            cloud.tasks_endpoint,
+            clients,
+            seconds,
+            f"in{clients}-{uuid.uuid4().hex[:6]}",
+            authorizer(cloud.state),
         )
         accepted = [r for r in results if r[2] in (200, 202)]
         levels[str(clients)] = {
