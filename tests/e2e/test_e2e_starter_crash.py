@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 
+from ftb.localcloud.event_sources.sqs import LONG_POLL_SECONDS
 from tests.support.local_cloud import LocalCloudProcess, alive, descendants, function_of, wait_for
 
 # A hang guard only: a cold synth (cloud start-up) and every wait are bounded inside.
@@ -17,6 +18,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 # Shortened for the test (set through the SQS API, as an operator could): a batch whose
 # invocation failed reappears after the visibility timeout.
 TEST_VISIBILITY_SECONDS = 4
+# A queue attribute change "can take up to 60 seconds ... to propagate" (SQS API reference,
+# SetQueueAttributes). Locally it applies to every ReceiveMessage that starts after it, but a
+# poller's long poll already under way (LONG_POLL_SECONDS, plus up to 1 s of moto's wait step)
+# still hides what it takes for the old timeout (3 minutes): wait that out, with a margin.
+VISIBILITY_CHANGE_SECONDS = LONG_POLL_SECONDS + 3
 
 
 def workers_of(cloud: LocalCloudProcess, function: str) -> list[int]:
@@ -33,6 +39,7 @@ def test_a_starter_worker_killed_mid_batch_loses_nothing(cloud: LocalCloudProces
     sqs.set_queue_attributes(
         QueueUrl=queue_url, Attributes={"VisibilityTimeout": str(TEST_VISIBILITY_SECONDS)}
     )
+    changed_at = time.monotonic()
     frozen: list[int] = []
     try:
         # Given warm starter workers, frozen (SIGSTOP) so that the next batch hangs in one
@@ -44,7 +51,9 @@ def test_a_starter_worker_killed_mid_batch_loses_nothing(cloud: LocalCloudProces
         for pid in frozen:
             os.kill(pid, signal.SIGSTOP)
 
-        # When a batch of tasks is submitted and taken in flight by a frozen worker
+        # When (once every poller receives with the shortened timeout) a batch of tasks is
+        # submitted and taken in flight by a frozen worker
+        time.sleep(max(0.0, changed_at + VISIBILITY_CHANGE_SECONDS - time.monotonic()))
         task_ids = [f"crash-{uuid.uuid4().hex[:8]}{n}" for n in (0, 1, 2, 4, 5)]
         for task_id in task_ids:
             assert cloud.submit(task_id).status == 202
