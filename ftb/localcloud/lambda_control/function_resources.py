@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ftb.localcloud.lambda_runtime import FunctionSpec
+from ftb.localcloud.lambda_runtime.runtime import parse_function_name
 from ftb.localcloud.template import Resolver, Template
 
 _ACCOUNT = re.compile(r"^\d{12}$")
@@ -97,7 +98,7 @@ def function_resources(
         if resource.type != "AWS::Lambda::Permission" or not resolver.is_active(resource):
             continue
         props = resolver.resolve(resource.properties)
-        name, qualifier = name_and_qualifier(str(props.get("FunctionName", "")))
+        name, qualifier = parse_function_name(str(props.get("FunctionName", "")))
         target = by_name.get(name)
         if target is None:
             continue
@@ -105,15 +106,3 @@ def function_resources(
         sid = str(resolver.refs.get(resource.logical_id) or resource.logical_id)
         out.statements.setdefault(target.name, []).append(statement(sid, arn, props))
     return out
-
-
-def name_and_qualifier(name_or_arn: str) -> tuple[str, str | None]:
-    """(name, qualifier) of `name`, `name:qualifier`, `account:function:name[:q]` or an ARN."""
-    parts = name_or_arn.split(":")
-    if name_or_arn.startswith("arn:") and len(parts) >= 7:
-        return parts[6], parts[7] if len(parts) > 7 else None
-    if len(parts) >= 3 and parts[1] == "function":
-        return parts[2], parts[3] if len(parts) > 3 else None
-    if len(parts) == 2:
-        return parts[0], parts[1]
-    return name_or_arn, None

@@ -222,7 +222,7 @@ class LambdaRuntime:
         return self._resolve(name_or_arn)[0]
 
     def _resolve(self, name_or_arn: str) -> tuple[FunctionSpec, WorkerPool]:
-        name, qualifier = _parse_function_name(name_or_arn)
+        name, qualifier = parse_function_name(name_or_arn)
         with self._lock:
             spec = self._functions.get(name)
             pool = self._pools.get(name)
@@ -554,7 +554,7 @@ class LambdaRuntime:
             self._logs.close(timeout=3)
 
 
-def _parse_function_name(name_or_arn: str) -> tuple[str, str | None]:
+def parse_function_name(name_or_arn: str) -> tuple[str, str | None]:
     """(name, qualifier) of `name`, `name:qualifier`, `account:function:name[:q]` or an ARN."""
     parts = name_or_arn.split(":")
     if name_or_arn.startswith("arn:") and len(parts) >= 7:
