@@ -9,6 +9,7 @@ that fails to import fails `ftb` loudly: a command never disappears in silence.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -39,10 +40,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _dispatch(argv: Sequence[str] | None) -> tuple[int, argparse.Namespace]:
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    return int(args.func(args) or 0), args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command and return its exit code (what tests call: it never exits)."""
+    return _dispatch(argv)[0]
+
+
+def entry() -> None:
+    """The `ftb` program. A command that stopped everything it started may ask to exit at
+    once (`args.exit_at_once`: `ftb local`): tearing down the interpreter's heap (moto's and
+    botocore's models) would only add a second to Ctrl-C."""
+    code, args = _dispatch(None)
+    if getattr(args, "exit_at_once", False):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

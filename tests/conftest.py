@@ -78,3 +78,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if _needs_a_local_cloud(item):
             item.add_marker(pytest.mark.cloud)
+
+
+def _no_exit_in_the_test_process(code: int) -> None:
+    raise AssertionError(
+        f"os._exit({code}) in the test process: it would end the run with no report "
+        "(a command meant to exit at once must leave that to `ftb`'s entry point)"
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # An os._exit in process ends pytest with that code and no summary: a run that stopped
+    # half-way would look green. Subprocesses (`ftb local`, Lambda workers) are not affected.
+    os._exit = _no_exit_in_the_test_process  # type: ignore[assignment]

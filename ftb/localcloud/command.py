@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import sys
 import threading
 from pathlib import Path
 from types import FrameType
@@ -229,11 +228,10 @@ def _run_local(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     code = local.run(options, stop, hurry)
-    # Everything is stopped, the state file removed, the workers gone: tearing down the
-    # interpreter's heap (moto's and botocore's models) would only add a second to Ctrl-C.
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    # Everything is stopped, the state file removed, the workers gone: `ftb` may exit at once
+    # (ftb/cli.py `entry`; never when called in process, as tests do).
+    args.exit_at_once = True
+    return code
 
 
 def _output_mode(args: argparse.Namespace) -> Any:
