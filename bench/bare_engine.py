@@ -99,6 +99,7 @@ def run(failure_rate: float, count: int) -> dict[str, Any]:
 
     from bench.end_to_end import summarize, task_ids
     from ftb.localcloud.endpoint.engine_caches import install_engine_caches
+    from ftb.localcloud.event_sources.sqs import sqs_event_record
 
     mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
     mock.start()
@@ -148,7 +149,6 @@ def run(failure_rate: float, count: int) -> dict[str, Any]:
     lambda_eval_utils.boto_client_for = client_for
 
     post_event = json.loads((EVENTS / "api_post_tasks.json").read_text())
-    record_template = json.loads((EVENTS / "sqs_task_queue_batch.json").read_text())["Records"][0]
     ids = task_ids(count, f"bare-{uuid.uuid4().hex[:6]}")
     sent: dict[str, float] = {}
     work = list(ids)
@@ -182,18 +182,8 @@ def run(failure_rate: float, count: int) -> dict[str, Any]:
                     return
                 time.sleep(0.01)
                 continue
-            records = []
-            for message in messages:
-                record = copy.deepcopy(record_template)
-                record.update(
-                    messageId=message["MessageId"],
-                    receiptHandle=message["ReceiptHandle"],
-                    body=message["Body"],
-                    md5OfBody=message["MD5OfBody"],
-                    attributes=message["Attributes"],
-                    eventSourceARN=queue_arn,
-                )
-                records.append(record)
+            # The records the local cloud's event source mapping builds: the same event.
+            records = [sqs_event_record(message, queue_arn, REGION) for message in messages]
             answer = start_execution.handler({"Records": records}, Context())
             failed = {item["itemIdentifier"] for item in answer.get("batchItemFailures", [])}
             done = [m for m in messages if m["MessageId"] not in failed]
