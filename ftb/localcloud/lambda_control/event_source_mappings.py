@@ -23,6 +23,13 @@ from urllib.parse import unquote
 from werkzeug.wrappers import Request, Response
 
 from ftb.localcloud.endpoint.calls import AwsCall, rest_json_error, rest_json_response
+from ftb.localcloud.lambda_runtime.errors import (
+    InvalidParameterValueError,
+    InvalidRequestContentError,
+    LambdaServiceError,
+    ResourceNotFoundError,
+    ValidationError,
+)
 from ftb.localcloud.provision import EventSourceMapping
 
 _MAPPINGS = re.compile(r"^/2015-03-31/event-source-mappings/?$")
@@ -59,12 +66,6 @@ class Poller(Protocol):
     ) -> None: ...
 
 
-class RequestError(Exception):
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.code, self.message, self.status = code, message, status
-
-
 class EventSourceMappingApi:
     """A service handler ("lambda") for `/2015-03-31/event-source-mappings`. Creating or
     deleting a mapping is refused here with Lambda's InvalidParameterValueException (and by
@@ -92,8 +93,7 @@ class EventSourceMappingApi:
             if _MAPPINGS.match(request.path):
                 if request.method == "GET":
                     return self._list(request)
-                raise RequestError(
-                    "InvalidParameterValueException",
+                raise InvalidParameterValueError(
                     "The local cloud's event source mappings are the template's; "
                     "CreateEventSourceMapping is not supported locally",
                 )
@@ -105,14 +105,13 @@ class EventSourceMappingApi:
                 return rest_json_response(self.configuration(poller))
             if request.method == "PUT":
                 return self._update(poller, call)
-            raise RequestError(
-                "InvalidParameterValueException",
+            raise InvalidParameterValueError(
                 "The local cloud's event source mappings are the template's; "
                 "DeleteEventSourceMapping is not supported locally (UpdateEventSourceMapping "
                 "with Enabled=false pauses one)",
             )
-        except RequestError as error:
-            return rest_json_error(error.code, error.message, error.status)
+        except LambdaServiceError as error:
+            return rest_json_error(error.error_type, error.message, error.status_code)
 
     # -- operations ---------------------------------------------------------------------
 
@@ -137,28 +136,22 @@ class EventSourceMappingApi:
         try:
             body = call.json()
         except ValueError:
-            raise RequestError(
-                "InvalidRequestContentException", "Could not parse request body into json"
-            ) from None
+            raise InvalidRequestContentError("Could not parse request body into json") from None
         if not isinstance(body, dict):
-            raise RequestError(
-                "InvalidRequestContentException", "The request body must be a JSON object"
-            )
+            raise InvalidRequestContentError("The request body must be a JSON object")
         unsupported = sorted(set(body) - _UPDATABLE)
         if unsupported:
-            raise RequestError(
-                "InvalidParameterValueException",
+            raise InvalidParameterValueError(
                 f"The local cloud cannot change {', '.join(unsupported)} of an event source "
                 f"mapping; it can change {', '.join(sorted(_CHANGEABLE))}",
             )
         if "FunctionName" in body and not self._same_function(poller, str(body["FunctionName"])):
-            raise RequestError(
-                "InvalidParameterValueException",
+            raise InvalidParameterValueError(
                 "The local cloud cannot point an event source mapping at another function",
             )
         enabled = body.get("Enabled")
         if enabled is not None and not isinstance(enabled, bool):
-            raise RequestError("InvalidParameterValueException", "Enabled must be a boolean")
+            raise InvalidParameterValueError("Enabled must be a boolean")
         mapping = poller.mapping
         batch_size = _int_field(body, "BatchSize", "batchSize", 1, 10000)
         window = _int_field(
@@ -167,8 +160,7 @@ class EventSourceMappingApi:
         new_size = batch_size if batch_size is not None else mapping.batch_size
         new_window = window if window is not None else mapping.batching_window_seconds
         if new_size > 10 and new_window < 1:
-            raise RequestError(
-                "InvalidParameterValueException",
+            raise InvalidParameterValueError(
                 "Maximum batch window in seconds must be greater than 0 if maximum batch size "
                 "is greater than 10",
             )
@@ -212,7 +204,7 @@ class EventSourceMappingApi:
         for poller in self._pollers:
             if poller.mapping.uuid == uuid:
                 return poller
-        raise RequestError("ResourceNotFoundException", _NOT_FOUND, 404)
+        raise ResourceNotFoundError(_NOT_FOUND)
 
     def _same_function(self, poller: Poller, name: str) -> bool:
         """A name, ARN or partial ARN (`123456789012:function:name`) of the mapping's function."""
@@ -229,7 +221,7 @@ def _int_arg(text: str | None, name: str, low: int, high: int) -> int | None:
     except ValueError:
         value = low - 1
     if not low <= value <= high:
-        raise RequestError("InvalidParameterValueException", f"Invalid {name}: {text}")
+        raise InvalidParameterValueError(f"Invalid {name}: {text}")
     return value
 
 
@@ -238,13 +230,12 @@ def _int_field(body: dict[str, Any], key: str, member: str, low: int, high: int)
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise RequestError("InvalidParameterValueException", f"{key} must be an integer")
+        raise InvalidParameterValueError(f"{key} must be an integer")
     if not low <= value <= high:
         bound = (
             f"less than or equal to {high}" if value > high else f"greater than or equal to {low}"
         )
-        raise RequestError(
-            "ValidationException",
+        raise ValidationError(
             f"1 validation error detected: Value '{value}' at '{member}' failed to satisfy "
             f"constraint: Member must have value {bound}",
         )
@@ -255,8 +246,7 @@ def _response_types(value: Any) -> bool | None:
     if value is None:
         return None
     if not isinstance(value, list) or any(item != "ReportBatchItemFailures" for item in value):
-        raise RequestError(
-            "ValidationException",
+        raise ValidationError(
             "1 validation error detected: Value at 'functionResponseTypes' failed to satisfy "
             f"constraint: Member must satisfy enum value set: [ReportBatchItemFailures] "
             f"({json.dumps(value)})",

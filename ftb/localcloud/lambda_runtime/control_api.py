@@ -25,7 +25,8 @@ from ftb.localcloud.lambda_runtime.errors import (
     InvalidParameterValueError,
     InvalidRequestContentError,
     LambdaServiceError,
-    ResourceNotFoundError,
+    PreconditionFailedError,
+    ValidationError,
 )
 from ftb.localcloud.lambda_runtime.model import DEFAULT_ACCOUNT_ID, LATEST, FunctionSpec
 from ftb.localcloud.lambda_runtime.runtime import LambdaRuntime
@@ -107,9 +108,7 @@ class LambdaControlApi:
             if _FUNCTIONS.match(request.path):
                 if request.method != "GET":
                     return None
-                return _json(
-                    200, {"Functions": [self.configuration(s) for s in runtime.functions()]}
-                )
+                return _json({"Functions": [self.configuration(s) for s in runtime.functions()]})
             match = _FUNCTION.match(request.path)
             if match is None:
                 return None
@@ -132,9 +131,9 @@ class LambdaControlApi:
                     document["Concurrency"] = {
                         "ReservedConcurrentExecutions": spec.reserved_concurrency
                     }
-                return _json(200, document)
+                return _json(document)
             if what == "/configuration" and request.method == "GET":
-                return _json(200, self.configuration(runtime.get(name)))
+                return _json(self.configuration(runtime.get(name)))
             if what == "/configuration" and request.method == "PUT":
                 return self._update_configuration(request, name)
             return None
@@ -212,7 +211,7 @@ class LambdaControlApi:
         updated = dataclasses.replace(spec, **changes)
         if updated != spec:
             self.runtime.register(updated)
-        return _json(200, self.configuration(updated))
+        return _json(self.configuration(updated))
 
     def configuration(self, spec: FunctionSpec) -> dict[str, Any]:
         package = self.packages.get(spec.code_dir)
@@ -242,16 +241,6 @@ class LambdaControlApi:
             "Architectures": ["x86_64" if os.uname().machine == "x86_64" else "arm64"],
             "LoggingConfig": {"LogFormat": "Text", "LogGroup": spec.log_group_name},
         }
-
-
-class PreconditionFailedError(LambdaServiceError):
-    status_code = 412
-    error_type = "PreconditionFailedException"
-
-
-class ValidationError(LambdaServiceError):
-    status_code = 400
-    error_type = "ValidationException"
 
 
 def _revision_id(spec: FunctionSpec) -> str:
@@ -305,16 +294,16 @@ def _bounded_int(value: Any, field: str, low: int, high: int) -> int:
     return value
 
 
-def _json(status: int, document: Any) -> Response:
+def _json(document: Any, status: int = 200) -> Response:
     return Response(json.dumps(document), status=status, content_type="application/json")
 
 
 def _service_error(error: LambdaServiceError) -> Response:
-    # Lambda's error shape: the code in x-amzn-ErrorType (botocore reads it from there).
+    # Lambda's error shape (REST-JSON, as endpoint/calls.py's rest_json_error, which this
+    # module cannot import: the endpoint package imports the runtime): the code in
+    # x-amzn-ErrorType, where botocore reads it.
     kind = "User" if error.status_code < 500 else "Service"
-    response = _json(error.status_code, {"Type": kind, "message": error.message})
+    response = _json({"Type": kind, "message": error.message}, error.status_code)
     response.headers["x-amzn-ErrorType"] = error.error_type
     response.headers["X-Amzn-RequestId"] = str(uuid.uuid4())
-    if isinstance(error, ResourceNotFoundError):
-        response.headers["x-amzn-ErrorType"] = "ResourceNotFoundException"
     return response

@@ -34,6 +34,16 @@ class InvalidParameterValueError(LambdaServiceError):
     error_type = "InvalidParameterValueException"
 
 
+class ValidationError(LambdaServiceError):
+    status_code = 400
+    error_type = "ValidationException"
+
+
+class PreconditionFailedError(LambdaServiceError):
+    status_code = 412
+    error_type = "PreconditionFailedException"
+
+
 class RequestTooLargeError(LambdaServiceError):
     status_code = 413
     error_type = "RequestTooLargeException"
