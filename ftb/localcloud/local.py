@@ -36,6 +36,7 @@ from ftb.localcloud.apigateway import ApiGateway, ApiServer, RestApi
 from ftb.localcloud.apigateway.intake import IntakeGate
 from ftb.localcloud.control_plane import register_control_plane
 from ftb.localcloud.endpoint import AwsEndpoint, display_host
+from ftb.localcloud.endpoint.in_process import InProcessTransport
 from ftb.localcloud.event_sources import SqsPoller, start_pollers
 from ftb.localcloud.faults import FaultConfig, Faults
 from ftb.localcloud.function_log import FunctionLog, log_file_path
@@ -118,9 +119,12 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 class Clients:
-    """boto3 clients for the local endpoint, with fake credentials: nothing can reach AWS."""
+    """boto3 clients for the local endpoint, with fake credentials: nothing can reach AWS.
+    With the endpoint's in-process transport, they call it without HTTP (in_process.py)."""
 
-    def __init__(self, endpoint_url: str, region: str) -> None:
+    def __init__(
+        self, endpoint_url: str, region: str, transport: InProcessTransport | None = None
+    ) -> None:
         session = boto3.session.Session(
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
@@ -135,7 +139,8 @@ class Clients:
         )
 
         def client(service: str) -> Any:
-            return session.client(service, endpoint_url=endpoint_url, config=config)  # type: ignore[call-overload]
+            made = session.client(service, endpoint_url=endpoint_url, config=config)  # type: ignore[call-overload]
+            return made if transport is None else transport.attach(made)
 
         self.sqs = client("sqs")
         self.dynamodb = client("dynamodb")
@@ -258,7 +263,7 @@ class LocalCloud:
         self.endpoint.register("states", StepFunctionsReads())
         self.endpoint.gate = self.keeper.gate
         self.endpoint.start()
-        clients = self.clients = Clients(self.endpoint.url, options.region)
+        clients = self.clients = Clients(self.endpoint.url, options.region, self.endpoint.transport)
         context = StackContext(stack_name=self.template.stack_name, region=options.region)
         resolver = Resolver(self.template, context, options.parameters)
         ctx = ProvisionContext(
@@ -400,7 +405,7 @@ class LocalCloud:
     def live_view(self) -> LiveView:
         """The compact view of what the stack is doing (live_view.py), on its own clients."""
         assert self.stack is not None and self.endpoint is not None and self.template is not None
-        clients = Clients(self.endpoint.url, self.options.region)
+        clients = Clients(self.endpoint.url, self.options.region, self.endpoint.transport)
         dead_letter_urls = dead_letter_queue_urls(
             clients.sqs, [queue.url for queue in self.stack.queues.values()]
         )

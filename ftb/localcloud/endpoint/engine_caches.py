@@ -28,10 +28,22 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from ftb.localcloud.endpoint.in_process import InProcessTransport
+
 _ENGINE_PACKAGE = "moto.stepfunctions.parser.asl.component.state.exec.state_task"
 _lock = threading.Lock()
 _clients: dict[tuple[str, str, str | None], Any] = {}
 _installed = False
+# The endpoint that answers the engine's calls in process (in_process.py), when one runs here.
+_transport: InProcessTransport | None = None
+
+
+def answer_engine_calls_with(transport: InProcessTransport | None) -> None:
+    """Send the engine's calls through `transport` (None: over HTTP to MOTO_PORT)."""
+    global _transport
+    with _lock:
+        _transport = transport
+        _clients.clear()  # clients attached to an earlier endpoint must not serve this one
 
 
 def _cached_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
@@ -63,6 +75,8 @@ def _cached_client_for(region: str, service: str, state_credentials: Any = None)
                 ),
                 **kwargs,
             )
+            if _transport is not None and endpoint is not None:
+                _transport.attach(client)
             _clients[key] = client
     return client
 

@@ -26,7 +26,10 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Response
 
 from ftb.localcloud.endpoint.calls import AwsCall, ServiceHandler, identify
-from ftb.localcloud.endpoint.engine_caches import install_engine_caches
+from ftb.localcloud.endpoint.engine_caches import answer_engine_calls_with, install_engine_caches
+from ftb.localcloud.endpoint.in_process import InProcessTransport
+from ftb.localcloud.endpoint.moto_hot_paths import install_moto_hot_paths
+from ftb.localcloud.endpoint.moto_races import install_moto_race_fixes
 from ftb.localcloud.endpoint.refusals import Refusals, name_rest_call
 from ftb.localcloud.lambda_runtime import LambdaRuntime
 from ftb.localcloud.lambda_runtime.control_api import LambdaControlApi
@@ -95,6 +98,8 @@ class AwsEndpoint:
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self._moto: Any = None
+        # Answers this process's own clients without HTTP (in_process.py); set by start().
+        self.transport: InProcessTransport | None = None
         # Per service (signing name), the handlers that answer before moto, in order.
         self._handlers: dict[str, list[ServiceHandler]] = {}
         # Consulted after every service's handlers: what nobody implements is refused.
@@ -146,11 +151,15 @@ class AwsEndpoint:
             _PROCESS_STATE_BEFORE["MOTO_PORT"] = os.environ.get("MOTO_PORT")
         enable_step_functions_execution()
         install_engine_caches()
+        install_moto_hot_paths()
+        install_moto_race_fixes()
         self._moto = DomainDispatcherApplication(create_backend_app)
         self._server = make_server(
             self.host, self.port, self._wsgi, threaded=True, request_handler=_RequestHandler
         )
         self.port = self._server.server_port
+        self.transport = InProcessTransport(self._wsgi, display_host(self.host), self.port)
+        answer_engine_calls_with(self.transport)
         # moto's workflow engine reads MOTO_PORT at each callback: set it before it can run.
         if _ENDPOINTS_STARTED:
             print(
@@ -182,6 +191,8 @@ class AwsEndpoint:
             self._thread.join(timeout=5)
         if self in _ENDPOINTS_STARTED:
             _ENDPOINTS_STARTED.remove(self)
+            newest = _ENDPOINTS_STARTED[-1] if _ENDPOINTS_STARTED else None
+            answer_engine_calls_with(newest.transport if newest is not None else None)
             if not _ENDPOINTS_STARTED and _PROCESS_STATE_BEFORE:
                 _restore_process_state()
 
