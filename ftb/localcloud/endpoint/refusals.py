@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import importlib
 import re
+import threading
 from collections.abc import Callable, Iterable
 
 from werkzeug.wrappers import Response
@@ -78,11 +79,27 @@ def moto_methods(service: str) -> frozenset[str]:
     return frozenset(methods)
 
 
-@functools.cache
-def _rest_routes(service: str) -> tuple[tuple[str, re.Pattern[str], frozenset[str], str], ...]:
+_Route = tuple[str, re.Pattern[str], frozenset[str], str]
+_routes: dict[str, tuple[_Route, ...]] = {}
+_routes_lock = threading.Lock()
+
+
+def _rest_routes(service: str) -> tuple[_Route, ...]:
     """(method, path pattern, query keys required, operation) of each operation of a REST
     service, from botocore's model; the most specific first (literal segments and required
-    query keys before parameters: `/functions/{name}/url` before `/functions/{name}`)."""
+    query keys before parameters: `/functions/{name}/url` before `/functions/{name}`).
+    Built once under a lock: the first calls arrive together (every execution's first
+    function invocation), and each would load the service model under the GIL again."""
+    routes = _routes.get(service)
+    if routes is None:
+        with _routes_lock:
+            routes = _routes.get(service)
+            if routes is None:
+                routes = _routes[service] = _build_rest_routes(service)
+    return routes
+
+
+def _build_rest_routes(service: str) -> tuple[_Route, ...]:
     import botocore.session
 
     model = botocore.session.get_session().get_service_model(service)

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from ftb.localcloud.persistence import backends
-from ftb.localcloud.persistence.codec import date_in, date_out
+from ftb.localcloud.persistence.codec import Frozen, date_in, date_out
 
 RUNNING = "RUNNING"
 
@@ -48,7 +48,8 @@ def capture(region: str, ended: dict[int, dict[str, Any]] | None = None) -> dict
                 "traceHeader": execution.trace_header,
             }
             if status != RUNNING:
-                saved.update(
+                saved = Frozen(
+                    saved,
                     stopDate=date_out(execution.stop_date),
                     output=execution.output,
                     error=execution.error,
@@ -128,7 +129,7 @@ def restore(
                 execution.cause = saved["cause"]
                 execution.exec_worker = _EndedWorker(saved["history"])  # type: ignore[assignment]
                 if ended is not None:
-                    ended[id(execution)] = saved
+                    ended[id(execution)] = Frozen(saved)
                 restored += 1
             machine.executions.append(execution)
     for execution in to_start:
