@@ -102,11 +102,17 @@ def table(results: dict[str, Any]) -> Table:
     imports = results.get("cold_imports") or {}
     if imports:
         out.add_row("cold import", "import boto3 ms", _fmt(imports["boto3_ms"]), "the reference")
+        # CPU time next to wall time: on a loaded machine the wall ratios say little.
+        cpu = imports.get("boto3_cpu_ms")
+        if cpu is not None:
+            out.add_row("cold import", "import boto3 CPU ms", _fmt(cpu), "the reference")
         for name, figures in imports["functions"].items():
+            cpu_ratio = figures.get("cpu_ratio_to_boto3")
             out.add_row(
                 "cold import",
-                f"{name} ms (x boto3)",
-                f"{figures['import_ms']:.0f} ({figures['ratio_to_boto3']:.2f}x)",
+                f"{name} ms (x boto3)" + ("; CPU x boto3" if cpu_ratio is not None else ""),
+                f"{figures['import_ms']:.0f} ({figures['ratio_to_boto3']:.2f}x)"
+                + (f"; {cpu_ratio:.2f}x" if cpu_ratio is not None else ""),
                 TARGETS["cold import"],
             )
     known = {

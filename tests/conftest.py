@@ -18,7 +18,6 @@ import botocore.loaders
 import botocore.session
 import pytest
 
-from lambda_support import aws
 from lambda_support.settings import clear_caches
 from tests.support.local_cloud import LocalCloudProcess
 
@@ -49,6 +48,10 @@ for _name in _CREDENTIAL_SOURCES:
 
 @pytest.fixture(autouse=True)
 def offline_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    # Imported here, once OFFLINE_ENV is in place: it creates Powertools' Logger, Tracer and
+    # Metrics, which read their POWERTOOLS_* variables when they are created.
+    from lambda_support import aws
+
     for name, value in OFFLINE_ENV.items():
         monkeypatch.setenv(name, value)
     for name in _CREDENTIAL_SOURCES:

@@ -12,10 +12,15 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.config import Config
 
+from lambda_support.observability import tracer
+
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
     from mypy_boto3_sqs.client import SQSClient
     from mypy_boto3_stepfunctions.client import SFNClient
+
+# Every AWS call of a function is an X-Ray subsegment (a no-op when tracing is disabled).
+tracer.patch(["botocore"])
 
 # Fail fast and let the caller's own retry (SQS redelivery, the client) take over, rather
 # than holding a Lambda invocation in long SDK retry loops.

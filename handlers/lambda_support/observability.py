@@ -10,5 +10,10 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 logger = Logger()
-tracer = Tracer()
+# No auto-patch: Tracer() would patch every library the X-Ray SDK knows (requests, sqlite3,
+# httpx...), importing each one that is installed into every function at init, and botocore
+# into process-task, which calls no AWS service. botocore is the only library the handlers
+# call through; lambda_support.aws patches it where the clients are made, so every AWS call
+# is still a subsegment.
+tracer = Tracer(auto_patch=False)
 metrics = Metrics()

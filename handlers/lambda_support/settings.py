@@ -13,7 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class _EnvSettings(BaseModel):
-    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+    # defer_build: a function validates only its own settings model, so the validators of
+    # the other functions' models are never built (pydantic builds the one it uses on its
+    # first model_validate, once per process).
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore", defer_build=True)
 
 
 class ApiSettings(_EnvSettings):
