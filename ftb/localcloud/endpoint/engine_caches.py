@@ -28,6 +28,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from ftb.localcloud.endpoint.deferred_packages import ENGINE_DEFERRED_PACKAGES, defer_package_init
+
 _ENGINE_PACKAGE = "moto.stepfunctions.parser.asl.component.state.exec.state_task"
 _lock = threading.Lock()
 _clients: dict[tuple[str, str, str | None], Any] = {}
@@ -93,6 +95,9 @@ def install_engine_caches() -> None:
     if _installed:
         return
     from moto import backends
+
+    for deferred in ENGINE_DEFERRED_PACKAGES:  # before the engine imports a submodule of it
+        defer_package_init(deferred)
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
     modules = tuple(backends.list_of_moto_modules())
