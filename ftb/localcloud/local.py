@@ -29,7 +29,7 @@ from typing import IO, Any
 import boto3
 from botocore.config import Config
 
-from ftb import statefile
+from ftb import startup_gc, statefile
 from ftb.localcloud import api_access, persistence
 from ftb.localcloud import synth as synthesis
 from ftb.localcloud.apigateway import ApiGateway, ApiServer, RestApi
@@ -630,6 +630,8 @@ def run(
     except (LocalCloudError, synthesis.SynthError, TemplateError, ProvisionError) as error:
         print(f"ftb local: {error}", file=sys.stderr)
         return 2
+    finally:
+        startup_gc.resume()  # ready (or failed): paused by the command line for the start
     reloader = HotReloader(cloud) if options.watch and options.template is None else None
     try:
         if not stop_requested.is_set():  # Ctrl-C during start-up: straight to the stop
