@@ -620,8 +620,6 @@ def run(
 ) -> int:
     """`ftb local` in the foreground until `stop_requested` is set (by a signal handler);
     `hurry` (a second Ctrl-C) cuts the drain short."""
-    from ftb.localcloud.hot_reload import HotReloader
-
     cloud = LocalCloud(options)
     if hurry is not None:
         cloud.hurry = hurry
@@ -632,6 +630,8 @@ def run(
         return 2
     finally:
         startup_gc.resume()  # ready (or failed): paused by the command line for the start
+    from ftb.localcloud.hot_reload import HotReloader  # after ready: not on its path
+
     reloader = HotReloader(cloud) if options.watch and options.template is None else None
     try:
         if not stop_requested.is_set():  # Ctrl-C during start-up: straight to the stop
