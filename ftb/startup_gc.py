@@ -1,4 +1,4 @@
-"""The cyclic garbage collector, paused while `ftb local` starts.
+"""The cyclic garbage collector, paused while `ftb` imports its commands and `ftb local` starts.
 
 A cached start creates about 300,000 long-lived objects (moto's, botocore's and the Step
 Functions engine's modules and models) and almost no garbage: 5,000 unreachable objects at
