@@ -26,7 +26,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-import boto3
 from botocore.config import Config
 
 from ftb import startup_gc, statefile
@@ -36,6 +35,7 @@ from ftb.localcloud.apigateway import ApiGateway, ApiServer, RestApi
 from ftb.localcloud.apigateway.intake import IntakeGate
 from ftb.localcloud.control_plane import register_control_plane
 from ftb.localcloud.endpoint import AwsEndpoint, display_host
+from ftb.localcloud.endpoint.shared_session import make_client
 from ftb.localcloud.event_sources import SqsPoller, start_pollers
 from ftb.localcloud.faults import FaultConfig, Faults
 from ftb.localcloud.function_log import FunctionLog, log_file_path
@@ -121,12 +121,6 @@ class Clients:
     """boto3 clients for the local endpoint, with fake credentials: nothing can reach AWS."""
 
     def __init__(self, endpoint_url: str, region: str) -> None:
-        session = boto3.session.Session(
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            aws_session_token="testing",
-            region_name=region,
-        )
         config = Config(
             retries={"mode": "standard", "max_attempts": 3},
             connect_timeout=5,
@@ -135,7 +129,16 @@ class Clients:
         )
 
         def client(service: str) -> Any:
-            return session.client(service, endpoint_url=endpoint_url, config=config)  # type: ignore[call-overload]
+            # From the session moto lists regions with: its files are parsed once.
+            return make_client(
+                service,
+                endpoint_url=endpoint_url,
+                config=config,
+                region_name=region,
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+                aws_session_token="testing",
+            )
 
         self.sqs = client("sqs")
         self.dynamodb = client("dynamodb")
@@ -630,14 +633,16 @@ def run(
         return 2
     finally:
         startup_gc.resume()  # ready (or failed): paused by the command line for the start
-    from ftb.localcloud.hot_reload import HotReloader  # after ready: not on its path
-
-    reloader = HotReloader(cloud) if options.watch and options.template is None else None
+    reloader: Any = None
     try:
         if not stop_requested.is_set():  # Ctrl-C during start-up: straight to the stop
             print(cloud.banner(), flush=True)
             cloud.terminal.start_view(cloud.live_view)
-            if reloader is not None:
+            if options.watch and options.template is None:
+                # Imported after ready and the banner: neither waits for it.
+                from ftb.localcloud.hot_reload import HotReloader
+
+                reloader = HotReloader(cloud)
                 reloader.start()
         # Not stop_requested.wait(): a signal that the kernel delivers to another thread
         # (there are dozens under load) does not wake a main thread blocked on a lock, and
