@@ -9,24 +9,26 @@ that fails to import fails `ftb` loudly: a command never disappears in silence.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Sequence
 
-from ftb.localcloud import command as local
-from ftb.ops.commands import (
-    dead_letters,
-    history,
-    logs,
-    outputs,
-    redrive,
-    set_env,
-    status,
-    submit,
-)
+from ftb import startup_gc
 
-# In the order `ftb --help` lists them.
-COMMANDS = (local, outputs, submit, status, history, logs, dead_letters, set_env, redrive)
+# In the order `ftb --help` lists them. Imported when the parser is built: the program pauses
+# the garbage collector first, for their imports (ftb/startup_gc.py).
+COMMANDS = (
+    "ftb.localcloud.command",
+    "ftb.ops.commands.outputs",
+    "ftb.ops.commands.submit",
+    "ftb.ops.commands.status",
+    "ftb.ops.commands.history",
+    "ftb.ops.commands.logs",
+    "ftb.ops.commands.dead_letters",
+    "ftb.ops.commands.set_env",
+    "ftb.ops.commands.redrive",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,13 +37,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="The fault-tolerant task backend: run it locally, operate it anywhere.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in COMMANDS:
-        module.register(subparsers)
+    for name in COMMANDS:
+        importlib.import_module(name).register(subparsers)
     return parser
 
 
 def _dispatch(argv: Sequence[str] | None) -> tuple[int, argparse.Namespace]:
     args = build_parser().parse_args(argv)
+    startup_gc.resume()  # imported and parsed (`ftb local` pauses it again for its start)
     return int(args.func(args) or 0), args
 
 
@@ -54,6 +57,7 @@ def entry() -> None:
     """The `ftb` program. A command that stopped everything it started may ask to exit at
     once (`args.exit_at_once`: `ftb local`): tearing down the interpreter's heap (moto's and
     botocore's models) would only add a second to Ctrl-C."""
+    startup_gc.pause()  # for the commands' imports (ftb/startup_gc.py)
     code, args = _dispatch(None)
     if getattr(args, "exit_at_once", False):
         sys.stdout.flush()

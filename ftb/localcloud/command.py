@@ -10,7 +10,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from ftb import statefile
+from ftb import startup_gc, statefile
 
 
 def _env_override(text: str) -> Any:
@@ -183,6 +183,7 @@ def register(subparsers: Any) -> None:
 
 
 def _run_local(args: argparse.Namespace) -> int:
+    startup_gc.pause()  # until ready (local.run resumes it): ftb/startup_gc.py
     from ftb.localcloud import local
 
     root = statefile.project_root()

@@ -26,10 +26,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-import boto3
 from botocore.config import Config
 
-from ftb import statefile
+from ftb import startup_gc, statefile
 from ftb.localcloud import api_access, persistence
 from ftb.localcloud import synth as synthesis
 from ftb.localcloud.apigateway import ApiGateway, ApiServer, RestApi
@@ -37,6 +36,7 @@ from ftb.localcloud.apigateway.intake import IntakeGate
 from ftb.localcloud.control_plane import register_control_plane
 from ftb.localcloud.endpoint import AwsEndpoint, display_host
 from ftb.localcloud.endpoint.in_process import InProcessTransport
+from ftb.localcloud.endpoint.shared_session import make_client
 from ftb.localcloud.event_sources import SqsPoller, start_pollers
 from ftb.localcloud.faults import FaultConfig, Faults
 from ftb.localcloud.function_log import FunctionLog, log_file_path
@@ -125,12 +125,6 @@ class Clients:
     def __init__(
         self, endpoint_url: str, region: str, transport: InProcessTransport | None = None
     ) -> None:
-        session = boto3.session.Session(
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            aws_session_token="testing",
-            region_name=region,
-        )
         config = Config(
             retries={"mode": "standard", "max_attempts": 3},
             connect_timeout=5,
@@ -139,7 +133,16 @@ class Clients:
         )
 
         def client(service: str) -> Any:
-            made = session.client(service, endpoint_url=endpoint_url, config=config)  # type: ignore[call-overload]
+            # From the session moto lists regions with: its files are parsed once.
+            made = make_client(
+                service,
+                endpoint_url=endpoint_url,
+                config=config,
+                region_name=region,
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+                aws_session_token="testing",
+            )
             return made if transport is None else transport.attach(made)
 
         self.sqs = client("sqs")
@@ -625,8 +628,6 @@ def run(
 ) -> int:
     """`ftb local` in the foreground until `stop_requested` is set (by a signal handler);
     `hurry` (a second Ctrl-C) cuts the drain short."""
-    from ftb.localcloud.hot_reload import HotReloader
-
     cloud = LocalCloud(options)
     if hurry is not None:
         cloud.hurry = hurry
@@ -635,12 +636,18 @@ def run(
     except (LocalCloudError, synthesis.SynthError, TemplateError, ProvisionError) as error:
         print(f"ftb local: {error}", file=sys.stderr)
         return 2
-    reloader = HotReloader(cloud) if options.watch and options.template is None else None
+    finally:
+        startup_gc.resume()  # ready (or failed): paused by the command line for the start
+    reloader: Any = None
     try:
         if not stop_requested.is_set():  # Ctrl-C during start-up: straight to the stop
             print(cloud.banner(), flush=True)
             cloud.terminal.start_view(cloud.live_view)
-            if reloader is not None:
+            if options.watch and options.template is None:
+                # Imported after ready and the banner: neither waits for it.
+                from ftb.localcloud.hot_reload import HotReloader
+
+                reloader = HotReloader(cloud)
                 reloader.start()
         # Not stop_requested.wait(): a signal that the kernel delivers to another thread
         # (there are dozens under load) does not wake a main thread blocked on a lock, and

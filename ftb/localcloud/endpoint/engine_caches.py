@@ -25,10 +25,11 @@ import pkgutil
 import threading
 from typing import Any
 
-import boto3
 from botocore.config import Config
 
 from ftb.localcloud.endpoint.in_process import InProcessTransport
+from ftb.localcloud.endpoint.deferred_packages import ENGINE_DEFERRED_PACKAGES, defer_package_init
+from ftb.localcloud.endpoint.shared_session import make_client
 
 _ENGINE_PACKAGE = "moto.stepfunctions.parser.asl.component.state.exec.state_task"
 _lock = threading.Lock()
@@ -60,7 +61,7 @@ def _cached_client_for(region: str, service: str, state_credentials: Any = None)
         client = _clients.get(key)
         if client is None:
             kwargs = {} if endpoint is None else {"endpoint_url": endpoint}
-            client = boto3.session.Session().client(  # type: ignore[call-overload]
+            client = make_client(
                 service,
                 region_name=region,
                 aws_access_key_id="ak",
@@ -107,6 +108,9 @@ def install_engine_caches() -> None:
     if _installed:
         return
     from moto import backends
+
+    for deferred in ENGINE_DEFERRED_PACKAGES:  # before the engine imports a submodule of it
+        defer_package_init(deferred)
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
     modules = tuple(backends.list_of_moto_modules())

@@ -24,7 +24,6 @@ from ftb.localcloud.endpoint.calls import AwsCall, json_error, json_response
 from ftb.localcloud.logs_insights.errors import MalformedQuery
 from ftb.localcloud.logs_insights.executor import Cancelled, Result, execute
 from ftb.localcloud.logs_insights.moto_logs import LogsStore, account_and_region
-from ftb.localcloud.logs_insights.parser import MAX_QUERY_LENGTH, parse_query
 from ftb.localcloud.logs_insights.query import Query
 from ftb.localcloud.logs_insights.records import read_pointer
 from ftb.localcloud.logs_insights.values import format_value
@@ -128,6 +127,9 @@ class LogsInsightsApi:
                 f"queryLanguage {language!r} is not available on the local endpoint: "
                 "only CWLI (Logs Insights QL) runs here"
             )
+        # The grammar (lark) loads at the first query, not at every `ftb local` start.
+        from ftb.localcloud.logs_insights.parser import MAX_QUERY_LENGTH, parse_query
+
         text = body.get("queryString")
         if not isinstance(text, str) or not text:
             raise _invalid("queryString is required")

@@ -46,7 +46,8 @@ def _function(ctx: ProvisionContext, resource: Resource, props: dict[str, Any]) 
         if override.matches(name, resource.logical_id):
             environment[override.key] = override.value
     log_group = (props.get("LoggingConfig") or {}).get("LogGroup") or f"/aws/lambda/{name}"
-    ensure_log_group(ctx, log_group)
+    if log_group not in ctx.stack.log_groups.values():  # the template's own: created already
+        ensure_log_group(ctx, log_group)
     reserved = props.get("ReservedConcurrentExecutions")
     spec = FunctionSpec(
         name=name,

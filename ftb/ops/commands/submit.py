@@ -17,9 +17,8 @@ from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pyrate_limiter import Duration, Limiter, Rate, StateBucket, TokenBucket
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
@@ -41,6 +40,9 @@ from ftb.ops.commands._common import (
     task_id_arg,
 )
 from ftb.ops.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandError, Output
+
+if TYPE_CHECKING:  # imported when a rate is set: not for every `ftb` command
+    from pyrate_limiter import Limiter
 
 DEFAULT_RATE = 20.0  # per second: well under the stage's throttle (50 rps, burst 100)
 DEFAULT_CONCURRENCY = 4
@@ -104,6 +106,8 @@ def pacer(rate: float) -> Limiter:
     pyrate-limiter's token bucket, one token deep; the rate is expressed per 1,000 s so
     that fractional and high rates keep their precision (Rate takes whole numbers).
     """
+    from pyrate_limiter import Duration, Limiter, Rate, StateBucket, TokenBucket
+
     per_kilosecond = Rate(max(1, round(rate * 1000)), Duration.SECOND * 1000, burst=1)
     return Limiter(StateBucket([per_kilosecond], algorithm=TokenBucket()), buffer_ms=0)
 
