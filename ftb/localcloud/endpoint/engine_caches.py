@@ -27,8 +27,8 @@ from typing import Any
 
 from botocore.config import Config
 
-from ftb.localcloud.endpoint.in_process import InProcessTransport
 from ftb.localcloud.endpoint.deferred_packages import ENGINE_DEFERRED_PACKAGES, defer_package_init
+from ftb.localcloud.endpoint.in_process import InProcessTransport
 from ftb.localcloud.endpoint.shared_session import make_client
 
 _ENGINE_PACKAGE = "moto.stepfunctions.parser.asl.component.state.exec.state_task"
