@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
@@ -24,9 +25,11 @@ from ftb.localcloud.lambda_runtime import frames
 
 ZYGOTE_SCRIPT = (Path(__file__).parent / "zygote.py").resolve()
 ZYGOTE_READY_SECONDS = 60.0
-# Libraries most Python functions import (boto3 is in Lambda's Python runtime; Powertools and
-# pydantic are the usual layer), imported once by the zygote when installed. A function that
-# does not use them pays nothing: their pages are shared by every worker.
+# Libraries most Python functions import (boto3 is in Lambda's Python runtime; Powertools, its
+# Tracer's X-Ray SDK and pydantic are the usual layer), imported once by the zygote when
+# installed. A function that does not use them pays nothing: their pages are shared by every
+# worker. (The X-Ray SDK builds botocore clients at import: about 15 MB of parsed service
+# data per worker otherwise.)
 DEFAULT_PRELOAD = (
     "boto3",
     "pydantic",
@@ -38,6 +41,7 @@ DEFAULT_PRELOAD = (
     "aws_lambda_powertools.utilities.batch",
     "aws_lambda_powertools.utilities.typing",
     "aws_lambda_powertools.utilities.data_classes",
+    "aws_xray_sdk.core",
 )
 # Variables read when an interpreter (or the C library under it) starts, before any module:
 # a fork cannot change what they did, so a worker is forked only when they match the zygote's.
@@ -120,11 +124,15 @@ class ZygoteUnavailableError(Exception):
 
 
 class Zygote:
-    """One fork server per runtime, started on first use."""
+    """One fork server (per code directory), started on first use."""
 
-    def __init__(self, environment: dict[str, str], preload: tuple[str, ...]) -> None:
+    def __init__(
+        self, environment: dict[str, str], preload: tuple[str, ...], cwd: str | Path = "/"
+    ) -> None:
         self.environment = environment
         self.preload = preload
+        self.cwd = cwd
+        self.last_used = time.monotonic()
         self.ready: dict[str, Any] | None = None
         self.failure: str | None = None  # why the zygote is not used (it failed to start)
         self._process: subprocess.Popen[bytes] | None = None
@@ -154,7 +162,7 @@ class Zygote:
                         ",".join(self.preload),
                     ],
                     env=self.environment,
-                    cwd="/",
+                    cwd=self.cwd,
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL,
                     pass_fds=(theirs.fileno(),),
@@ -188,7 +196,9 @@ class Zygote:
 
     def refusal(self, env: Mapping[str, str], code_dir: str | Path) -> str | None:
         """Why this worker cannot be forked (None: it can); starts the zygote if needed."""
+        self.last_used = time.monotonic()
         self._start()
+        self.last_used = time.monotonic()  # the start takes a while: the fork follows
         if self.ready is None:
             return self.failure or "the zygote is stopped"
         return fork_refusal(self.ready, self.environment, env, code_dir)
@@ -267,6 +277,13 @@ class Zygote:
             process._set_ended(-signal.SIGKILL)
         self.ready = None
         self.failure = self.failure or "the zygote ended"
+
+    def has_workers(self) -> bool:
+        """Whether it has live workers, or is starting (for one)."""
+        if self._start_lock.locked():
+            return True
+        with self._state:
+            return bool(self._children) or bool(self._pending)
 
     def stop(self) -> None:
         with self._state:

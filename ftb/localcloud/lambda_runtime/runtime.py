@@ -128,8 +128,9 @@ class LambdaRuntime:
         self._logs = LogShipper(lambda: self._endpoint_url, region) if ship_logs else None
         self._idle_timeout = idle_timeout_seconds
         # Workers are forked from a zygote that imported `preload` (None: every worker is a
-        # fresh interpreter); started with the first worker.
-        self._zygote: Zygote | None = None
+        # fresh interpreter): one per code directory (LAMBDA_TASK_ROOT is one of the variables
+        # the libraries read at import), started with its first worker.
+        self._zygotes: dict[str, Zygote] = {}
         self._preload = preload
         self._stopping = threading.Event()
         threading.Thread(target=self._reap_idle, name="lambda-idle-reaper", daemon=True).start()
@@ -385,7 +386,10 @@ class LambdaRuntime:
         stream = env["AWS_LAMBDA_LOG_STREAM_NAME"]
         try:
             worker = Worker(
-                spec, env, lambda line: self._log(spec, stream, line), self._fork_server()
+                spec,
+                env,
+                lambda line: self._log(spec, stream, line),
+                self._fork_server(env["LAMBDA_TASK_ROOT"]),
             )
         except OSError as error:  # e.g. the code directory does not exist
             raise LambdaServiceError(f"Cannot start {spec.name}: {error}") from error
@@ -523,13 +527,32 @@ class LambdaRuntime:
             "POWERTOOLS_TRACE_DISABLED": "true",
         }
 
-    def _fork_server(self) -> Zygote | None:
+    def _fork_server(self, task_root: str) -> Zygote | None:
         if self._preload is None:
             return None
         with self._lock:
-            if self._zygote is None and not self._closed:
-                self._zygote = Zygote(self._shared_environment(), self._preload)
-            return self._zygote
+            zygote = self._zygotes.get(task_root)
+            if zygote is None and not self._closed:
+                environment = {**self._shared_environment(), "LAMBDA_TASK_ROOT": task_root}
+                zygote = self._zygotes[task_root] = Zygote(environment, self._preload, task_root)
+            return zygote
+
+    def _retire_zygotes(self) -> None:
+        """Stop the zygotes of code directories no function uses any more (replaced by a hot
+        reload, or removed) once their last worker has ended and none has started for the
+        idle timeout (a new version's first worker starts before the swap)."""
+        cutoff = time.monotonic() - self._idle_timeout
+        with self._lock:
+            in_use = {str(Path(spec.code_dir).resolve()) for spec in self._functions.values()}
+            unused = [
+                (root, zygote)
+                for root, zygote in self._zygotes.items()
+                if root not in in_use and zygote.last_used < cutoff and not zygote.has_workers()
+            ]
+            for root, _ in unused:
+                del self._zygotes[root]
+        for _, zygote in unused:
+            zygote.stop()
 
     # -- logs -----------------------------------------------------------------------------
 
@@ -554,6 +577,7 @@ class LambdaRuntime:
             for pool in pools:
                 for worker in pool.retire_idle(self._idle_timeout):
                     worker.kill()
+            self._retire_zygotes()
 
     def shutdown(self) -> None:
         """Kill every worker (no orphans) and ship the remaining log lines."""
@@ -573,8 +597,8 @@ class LambdaRuntime:
             background = list(self._background)
         for thread in background:
             thread.join(timeout=2)
-        if self._zygote is not None:
-            self._zygote.stop()
+        for zygote in list(self._zygotes.values()):
+            zygote.stop()
         if self._logs is not None:
             self._logs.close(timeout=3)
 

@@ -248,3 +248,46 @@ def test_shutdown_stops_the_zygote(code_dir: Path) -> None:
     for pid in (seen["pid"], seen["ppid"]):
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_the_zygote_of_replaced_code_is_stopped_once_its_workers_are_gone(
+    tmp_path: Path,
+) -> None:
+    # Given a runtime that reclaims idle workers quickly, and a function served from v1
+    runtime = LambdaRuntime(
+        "http://127.0.0.1:9", ship_logs=False, echo=quiet, idle_timeout_seconds=0.2
+    )
+    try:
+        directories = []
+        for version in (1, 2):
+            directory = tmp_path / f"v{version}"
+            directory.mkdir()
+            (directory / "app.py").write_text(
+                "import os\ndef handler(e, c):\n"
+                f"    return {{'v': {version}, 'ppid': os.getppid()}}\n"
+            )
+            directories.append(directory)
+        spec = register(runtime, "fn", directories[0], handler="app.handler")
+        old = invoke(runtime, "fn")
+        assert old["v"] == 1 and forked(old)
+
+        # When the function is swapped to v2 (another code directory) and runs there
+        pool, error = runtime.prepare(dataclasses.replace(spec, code_dir=directories[1]))
+        assert error is None
+        runtime.commit(pool)
+        new = invoke(runtime, "fn")
+
+        # Then v2 runs in a worker of another zygote, and v1's zygote ends once its worker is
+        # reclaimed
+        assert new["v"] == 2 and forked(new) and new["ppid"] != old["ppid"]
+        deadline = time.monotonic() + 60  # bounds the wait only: the reaper polls every 0.05 s
+        while time.monotonic() < deadline:
+            try:
+                os.kill(old["ppid"], 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+        with pytest.raises(ProcessLookupError):
+            os.kill(old["ppid"], 0)
+    finally:
+        runtime.shutdown()
