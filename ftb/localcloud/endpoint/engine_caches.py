@@ -28,6 +28,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from ftb.localcloud.endpoint.lazy_moto_batch import defer_moto_batch
+
 _ENGINE_PACKAGE = "moto.stepfunctions.parser.asl.component.state.exec.state_task"
 _lock = threading.Lock()
 _clients: dict[tuple[str, str, str | None], Any] = {}
@@ -92,6 +94,7 @@ def install_engine_caches() -> None:
     global _installed
     if _installed:
         return
+    defer_moto_batch()  # before the engine's service factory imports its Batch integration
     from moto import backends
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
