@@ -48,6 +48,11 @@ DEFAULT_PRELOAD = (
 _STARTUP_PREFIXES = ("PYTHON", "LC_", "LD_", "MALLOC_", "GLIBC_")
 _STARTUP_NAMES = ("LANG", "TZ")
 _SOURCE_SUFFIXES = (".py", ".pyc", ".so", ".pyd", ".pth")
+# Room in the zygote's initial environment block (a variable of padding), which a forked
+# worker overwrites with its own variables so that /proc/PID/environ shows them, as it
+# shows a fresh interpreter's. Lambda allows 4 KB of variables per function.
+ENVIRON_SPACE = 64 * 1024
+_PAD_VARIABLE = "_FTB_ZYGOTE_ENVIRON_SPACE"
 
 
 def fork_refusal(
@@ -60,6 +65,10 @@ def fork_refusal(
     zygote that said `ready` (None: it can)."""
     if ready.get("threads", 1) != 1:
         return "the preload started threads"
+    if ready.get("environBlock") is False:
+        return "this system does not let a fork show its environment in /proc"
+    if sum(len(f"{k}={v}".encode()) + 1 for k, v in env.items()) > ENVIRON_SPACE:
+        return "its environment is larger than the zygote's environment block"
     if ready.get("environmentListed"):
         return "the preload read the whole environment"
     for name, seen in ready.get("environmentReads", {}).items():
@@ -161,7 +170,7 @@ class Zygote:
                         str(os.getpid()),
                         ",".join(self.preload),
                     ],
-                    env=self.environment,
+                    env={**self.environment, _PAD_VARIABLE: "." * ENVIRON_SPACE},
                     cwd=self.cwd,
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL,

@@ -211,10 +211,55 @@ class Zygote:
         os.environ.clear()
         os.environ.update(request["environment"])
         time.tzset()
+        _show_environment(request["environment"])
         os.chdir(request["cwd"])
         sys.path[:] = self.sys_path
         sys.argv = [WORKER_SCRIPT, *request["argv"]]
         _name_process(request["environment"].get("AWS_LAMBDA_FUNCTION_NAME", ""))
+
+
+def _environ_block() -> tuple[int, int] | None:
+    """Where this process's initial environment lies in its memory (what /proc/PID/environ
+    shows): (start, end), from /proc/self/stat's env_start and env_end; None without /proc."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return int(fields[47]), int(fields[48])  # fields 50 and 51 of proc(5), from 1 at pid
+
+
+def _write_environ_block(data: bytes) -> bool:
+    """Overwrite the initial environment block with `data`, NUL-padded; False when it does
+    not fit or the system refuses."""
+    block = _environ_block()
+    if block is None:
+        return False
+    start, end = block
+    if len(data) > end - start:
+        return False
+    try:
+        with open("/proc/self/mem", "r+b", buffering=0) as memory:
+            memory.seek(start)
+            memory.write(data + b"\0" * (end - start - len(data)))
+    except OSError:
+        return False
+    return True
+
+
+def _own_environ_block() -> bool | None:
+    """Whether a fork can show its function's environment in /proc/PID/environ (tools such as
+    `ps e` and psutil read it there, not from the process's os.environ); None: no /proc."""
+    block = _environ_block()
+    if block is None:
+        return None
+    with open("/proc/self/environ", "rb") as current:
+        return _write_environ_block(current.read())  # the same bytes: a harmless probe
+
+
+def _show_environment(environment: dict[str, str]) -> None:
+    data = b"".join(f"{key}={value}".encode() + b"\0" for key, value in environment.items())
+    _write_environ_block(data)
 
 
 def _name_process(name: str) -> None:
@@ -274,6 +319,7 @@ def main(control_fd: int, parent_pid: int, modules: list[str]) -> None:
             # A thread started by a preloaded module would be missing from every fork (and
             # could hold a lock there): the runtime does not fork from such a zygote.
             "threads": threading.active_count(),
+            "environBlock": _own_environ_block(),
         }
     )
     try:

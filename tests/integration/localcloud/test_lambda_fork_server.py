@@ -116,6 +116,10 @@ def test_a_forked_worker_sees_only_its_functions_environment(
         # ... with its code directory first on sys.path and as working directory
         assert seen["path0"] == str(code_dir.resolve())
         assert seen["cwd"] == str(code_dir.resolve())
+        # ... and tools that read /proc/PID/environ (ps e, psutil) see that environment too
+        block = Path(f"/proc/{seen['pid']}/environ").read_bytes().split(b"\0")
+        shown = dict(item.decode().split("=", 1) for item in block if item)
+        assert shown == seen["environ"]
 
 
 def test_workers_do_not_share_module_state(runtime: LambdaRuntime, code_dir: Path) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ftb.localcloud.lambda_runtime.forking import fork_refusal
+from ftb.localcloud.lambda_runtime.forking import ENVIRON_SPACE, fork_refusal
 
 ZYGOTE_ENV = {"PATH": "/usr/bin", "LANG": "C.UTF-8", "TZ": ":UTC", "AWS_EXECUTION_ENV": "x"}
 
@@ -73,3 +73,13 @@ def test_a_zygote_with_threads_or_a_listed_environment_refuses(tmp_path: Path) -
     for document in (ready(threads=2), ready(environmentListed=True)):
         # When the runtime asks / Then nothing is forked from them
         assert fork_refusal(document, ZYGOTE_ENV, function_env(), tmp_path) is not None
+
+
+def test_an_environment_the_zygote_cannot_show_in_proc_refuses(tmp_path: Path) -> None:
+    # Given a function whose variables exceed the zygote's environment block, and a system
+    # that does not let a process rewrite its own block
+    large = function_env(BIG="x" * ENVIRON_SPACE)
+
+    # When the runtime asks / Then both are refused (/proc/PID/environ would be wrong)
+    assert fork_refusal(ready(), ZYGOTE_ENV, large, tmp_path) is not None
+    assert fork_refusal(ready(environBlock=False), ZYGOTE_ENV, function_env(), tmp_path)
