@@ -72,17 +72,15 @@ def tree_members(root: psutil.Process, pss: bool = True) -> list[MemberMemory]:
 
 
 def member_label(pid: int) -> str:
-    """`ftb local`, `zygote` or the function a Lambda worker runs."""
+    """`ftb local`, `zygote` or the function a Lambda worker runs (spawned or forked, a
+    worker's /proc/PID/environ holds its function's variables)."""
     try:
         process = psutil.Process(pid)
+        function = process.environ().get("AWS_LAMBDA_FUNCTION_NAME")
+        if function:
+            return str(function)
         command = " ".join(process.cmdline())
-        if "worker.py" in command:
-            return str(process.environ().get("AWS_LAMBDA_FUNCTION_NAME", "worker"))
         if "zygote.py" in command:
-            # A worker forked from the zygote keeps its command line; it names itself.
-            parent = process.parent()
-            if parent is not None and "zygote.py" in " ".join(parent.cmdline()):
-                return f"worker {process.name()}"
             return "zygote"
         return "ftb local" if "ftb.cli" in command or "ftb local" in command else command[:40]
     except psutil.Error:
