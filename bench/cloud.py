@@ -1,5 +1,10 @@
 """A local cloud under measurement: `ftb local` in a subprocess on free ports, its process
-tree sampled (psutil) for memory and process count, its CPU time read when it has ended."""
+tree sampled (psutil) for memory and process count, its CPU time read when it has ended.
+
+Memory is sampled two ways. Summed RSS counts every page a process maps, so a page shared by
+N processes (the interpreter, a library imported before a fork) counts N times; PSS
+(proportional set size, Linux `/proc/PID/smaps_rollup`) charges each shared page 1/N to each
+sharer, so the PSS of a tree adds up to the memory the tree really holds."""
 
 from __future__ import annotations
 
@@ -29,6 +34,7 @@ class TreeSample:
     at: float  # seconds since the cloud was started
     rss_bytes: int
     processes: int
+    pss_bytes: int | None = None  # None where the system does not report PSS (not Linux)
 
 
 def _children_cpu_seconds() -> float:
@@ -36,20 +42,49 @@ def _children_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def tree_rss(root: psutil.Process) -> tuple[int, int]:
-    """(RSS summed over `root` and every descendant, number of processes)."""
-    total, count = 0, 0
+@dataclass
+class MemberMemory:
+    pid: int
+    rss_bytes: int
+    pss_bytes: int | None
+    uss_bytes: int | None
+
+
+def tree_members(root: psutil.Process, pss: bool = True) -> list[MemberMemory]:
+    """The memory of `root` and of every descendant; PSS and USS only when `pss` (psutil
+    reads /proc/PID/smaps_rollup: one walk of the page tables, about a millisecond for a few
+    hundred MB, cheap enough at every sample)."""
     try:
         members = [root, *root.children(recursive=True)]
     except psutil.Error:
-        return 0, 0
+        return []
+    found = []
     for member in members:
         try:
-            total += member.memory_info().rss
-            count += 1
-        except psutil.Error:
+            if pss:
+                full = member.memory_full_info()
+                found.append(MemberMemory(member.pid, full.rss, full.pss, full.uss))
+            else:
+                found.append(MemberMemory(member.pid, member.memory_info().rss, None, None))
+        except psutil.Error:  # ended between the listing and the read
             continue
-    return total, count
+    return found
+
+
+def member_label(pid: int) -> str:
+    """`ftb local`, `zygote` or the function a Lambda worker runs (spawned or forked, a
+    worker's /proc/PID/environ holds its function's variables)."""
+    try:
+        process = psutil.Process(pid)
+        function = process.environ().get("AWS_LAMBDA_FUNCTION_NAME")
+        if function:
+            return str(function)
+        command = " ".join(process.cmdline())
+        if "zygote.py" in command:
+            return "zygote"
+        return "ftb local" if "ftb.cli" in command or "ftb local" in command else command[:40]
+    except psutil.Error:
+        return "?"
 
 
 @dataclass
@@ -66,6 +101,8 @@ class BenchCloud:
     stop_seconds: float = 0.0
     cpu_seconds: float = 0.0
     samples: list[TreeSample] = field(default_factory=list)
+    peak_members: tuple[float, list[MemberMemory]] = (0.0, [])
+    _labels: dict[int, str] = field(default_factory=dict)
     _started: float = 0.0
     _cpu_before: float = 0.0
     _sampling: threading.Event = field(default_factory=threading.Event)
@@ -140,19 +177,49 @@ class BenchCloud:
             root = psutil.Process(self.process.pid)
         except psutil.Error:
             return
+        pss = hasattr(psutil.Process().memory_full_info(), "pss")
+        peak = 0
         while not self._sampling.is_set() and self.process.poll() is None:
-            rss, count = tree_rss(root)
-            if count:
-                self.samples.append(TreeSample(time.monotonic() - self._started, rss, count))
+            members = tree_members(root, pss)
+            if members:
+                rss = sum(m.rss_bytes for m in members)
+                proportional = sum(m.pss_bytes or 0 for m in members) if pss else None
+                at = time.monotonic() - self._started
+                self.samples.append(TreeSample(at, rss, len(members), proportional))
+                if (proportional or rss) > peak:  # who holds the peak, for the report
+                    peak = proportional or rss
+                    self.peak_members = (at, members)
+                    for m in members:
+                        if m.pid not in self._labels:
+                            self._labels[m.pid] = member_label(m.pid)
             self._sampling.wait(SAMPLE_SECONDS)
 
     def resources(self, since: float = 0.0) -> dict[str, Any]:
         window = [sample for sample in self.samples if sample.at >= since] or self.samples
+        pss = [s.pss_bytes for s in window if s.pss_bytes is not None]
         return {
             "peak_rss_mb": round(max((s.rss_bytes for s in window), default=0) / 2**20, 1),
+            "peak_pss_mb": round(max(pss) / 2**20, 1) if pss else None,
             "peak_processes": max((s.processes for s in window), default=0),
+            "at_peak": self._at_peak(since),
             "cpu_seconds": round(self.cpu_seconds, 2),
         }
+
+    def _at_peak(self, since: float) -> list[dict[str, Any]]:
+        """Each process of the tree at the sample of highest PSS (RSS without PSS)."""
+        at, members = self.peak_members
+        if at < since:
+            return []
+        mb = 2**20
+        return [
+            {
+                "process": self._labels.get(m.pid, "?"),
+                "rss_mb": round(m.rss_bytes / mb, 1),
+                "pss_mb": None if m.pss_bytes is None else round(m.pss_bytes / mb, 1),
+                "uss_mb": None if m.uss_bytes is None else round(m.uss_bytes / mb, 1),
+            }
+            for m in members
+        ]
 
     def elapsed(self) -> float:
         return time.monotonic() - self._started

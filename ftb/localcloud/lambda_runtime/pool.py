@@ -1,6 +1,7 @@
 """Execution environments, parent side: a worker process per environment, a pool per function.
 
-A worker is `worker.py` run by path; requests and answers cross its pipes as frames
+A worker is `worker.py` run by path, or forked from the runtime's zygote (`forking.py`) when
+that cannot differ from running it; requests and answers cross its pipes as frames
 (`frames.py`).
 """
 
@@ -21,6 +22,7 @@ from typing import Any
 
 from ftb.localcloud.lambda_runtime import frames
 from ftb.localcloud.lambda_runtime.errors import RuntimeStoppedError
+from ftb.localcloud.lambda_runtime.forking import ForkedProcess, Zygote, ZygoteUnavailableError
 from ftb.localcloud.lambda_runtime.model import FunctionSpec
 
 WORKER_SCRIPT = (Path(__file__).parent / "worker.py").resolve()
@@ -51,33 +53,27 @@ class Outcome:
 class Worker:
     """One execution environment (a worker process) of one function."""
 
-    def __init__(self, spec: FunctionSpec, env: dict[str, str], emit: Callable[[str], None]):
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        env: dict[str, str],
+        emit: Callable[[str], None],
+        zygote: Zygote | None = None,
+    ):
         self.spec = spec
         self.stream = env["AWS_LAMBDA_LOG_STREAM_NAME"]
         self._emit = emit
         request_read, self._request_fd = os.pipe()
         self._response_fd, response_write = os.pipe()
+        self.process: subprocess.Popen[bytes] | ForkedProcess
         try:
-            self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-u",  # unbuffered: log lines reach the log as they are written
-                    "-B",  # do not write __pycache__ into the code directory
-                    str(WORKER_SCRIPT),
-                    str(request_read),
-                    str(response_write),
-                    str(os.getpid()),
-                ],
-                env=env,
-                cwd=spec.code_dir,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                pass_fds=(request_read, response_write),
-                # Its own process group: Ctrl-C in the terminal reaches `ftb local`, which
-                # then stops the workers; and a kill takes the function's children too.
-                start_new_session=True,
+            self.process = self._fork(zygote, env, request_read, response_write) or self._spawn(
+                env, request_read, response_write
             )
+        except BaseException:
+            os.close(self._request_fd)
+            os.close(self._response_fd)
+            raise
         finally:
             os.close(request_read)
             os.close(response_write)
@@ -89,6 +85,43 @@ class Worker:
         self.invocations = 0
         self.idle_since = self.started
         self._close_lock = threading.Lock()
+
+    def _fork(
+        self, zygote: Zygote | None, env: dict[str, str], request_read: int, response_write: int
+    ) -> ForkedProcess | None:
+        """The worker forked from the zygote; None when it must be a fresh interpreter."""
+        if zygote is None or zygote.refusal(env, self.spec.code_dir) is not None:
+            return None
+        if not os.path.isdir(self.spec.code_dir):  # as Popen's cwd= would fail
+            raise FileNotFoundError(f"No such file or directory: {self.spec.code_dir!r}")
+        try:
+            return zygote.fork(env, self.spec.code_dir, request_read, response_write)
+        except ZygoteUnavailableError:
+            return None
+
+    def _spawn(
+        self, env: dict[str, str], request_read: int, response_write: int
+    ) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-u",  # unbuffered: log lines reach the log as they are written
+                "-B",  # do not write __pycache__ into the code directory
+                str(WORKER_SCRIPT),
+                str(request_read),
+                str(response_write),
+                str(os.getpid()),
+            ],
+            env=env,
+            cwd=self.spec.code_dir,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            pass_fds=(request_read, response_write),
+            # Its own process group: Ctrl-C in the terminal reaches `ftb local`, which
+            # then stops the workers; and a kill takes the function's children too.
+            start_new_session=True,
+        )
 
     def _read_output(self) -> None:
         stdout = self.process.stdout
@@ -233,22 +266,32 @@ class WorkerPool:
         """Take a slot: (True, an idle worker) or (True, None: start one); (False, None) when
         the limit is reached and no slot frees up within `wait_seconds`."""
         deadline = time.monotonic() + wait_seconds
-        with self.condition:
-            while True:
-                if self.replaced:
-                    raise PoolReplacedError(self.spec.name)
-                if self.closed:
-                    raise RuntimeStoppedError("The local Lambda runtime is shutting down.")
-                if self.idle:
-                    self.in_use += 1
-                    return True, self.idle.pop()  # the most recently used: the warmest
-                if self.in_use < self.limit:
-                    self.in_use += 1
-                    return True, None
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False, None
-                self.condition.wait(remaining)
+        ended: list[Worker] = []
+        try:
+            with self.condition:
+                while True:
+                    if self.replaced:
+                        raise PoolReplacedError(self.spec.name)
+                    if self.closed:
+                        raise RuntimeStoppedError("The local Lambda runtime is shutting down.")
+                    while self.idle and self.idle[-1].process.poll() is not None:
+                        # Ended while idle (killed from outside, its zygote gone): Lambda
+                        # would never hand out a dead environment; a new one starts instead.
+                        ended.append(self.idle.pop())
+                        self.workers.discard(ended[-1])
+                    if self.idle:
+                        self.in_use += 1
+                        return True, self.idle.pop()  # the most recently used: the warmest
+                    if self.in_use < self.limit:
+                        self.in_use += 1
+                        return True, None
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        return False, None
+                    self.condition.wait(remaining)
+        finally:
+            for worker in ended:
+                worker.close()
 
     def release(self, worker: Worker | None, keep: bool) -> None:
         """Give the slot back; a kept worker goes idle (warm), unless the pool is closed."""

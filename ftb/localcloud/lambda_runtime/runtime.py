@@ -40,6 +40,7 @@ from ftb.localcloud.lambda_runtime.errors import (
     RuntimeStoppedError,
     TooManyRequestsError,
 )
+from ftb.localcloud.lambda_runtime.forking import DEFAULT_PRELOAD, Zygote
 from ftb.localcloud.lambda_runtime.log_shipping import LogShipper
 from ftb.localcloud.lambda_runtime.model import (
     DEFAULT_ACCOUNT_ID,
@@ -109,6 +110,7 @@ class LambdaRuntime:
         faults: InvokeFaults | None = None,
         ship_logs: bool = True,
         idle_timeout_seconds: float = IDLE_TIMEOUT_SECONDS,
+        preload: tuple[str, ...] | None = DEFAULT_PRELOAD,
     ) -> None:
         self._endpoint_url = endpoint_url
         self.region = region
@@ -125,6 +127,11 @@ class LambdaRuntime:
         self.stats = _Stats()
         self._logs = LogShipper(lambda: self._endpoint_url, region) if ship_logs else None
         self._idle_timeout = idle_timeout_seconds
+        # Workers are forked from a zygote that imported `preload` (None: every worker is a
+        # fresh interpreter): one per code directory (LAMBDA_TASK_ROOT is one of the variables
+        # the libraries read at import), started with its first worker.
+        self._zygotes: dict[str, Zygote] = {}
+        self._preload = preload
         self._stopping = threading.Event()
         threading.Thread(target=self._reap_idle, name="lambda-idle-reaper", daemon=True).start()
 
@@ -378,7 +385,12 @@ class LambdaRuntime:
         env = self._worker_environment(spec)
         stream = env["AWS_LAMBDA_LOG_STREAM_NAME"]
         try:
-            worker = Worker(spec, env, lambda line: self._log(spec, stream, line))
+            worker = Worker(
+                spec,
+                env,
+                lambda line: self._log(spec, stream, line),
+                self._fork_server(env["LAMBDA_TASK_ROOT"]),
+            )
         except OSError as error:  # e.g. the code directory does not exist
             raise LambdaServiceError(f"Cannot start {spec.name}: {error}") from error
         with pool.condition:
@@ -479,34 +491,68 @@ class LambdaRuntime:
         # function talk to the local endpoint and never to AWS.
         env.update(
             {
-                "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
-                "LANG": "C.UTF-8",
-                "TZ": ":UTC",
                 "LAMBDA_TASK_ROOT": str(Path(spec.code_dir).resolve()),
                 "_HANDLER": spec.handler,
-                "AWS_EXECUTION_ENV": f"AWS_Lambda_python{_PYTHON_VERSION}",
                 "AWS_LAMBDA_FUNCTION_NAME": spec.name,
                 "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
-                "AWS_LAMBDA_FUNCTION_VERSION": LATEST,
-                "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
                 "AWS_LAMBDA_LOG_GROUP_NAME": spec.log_group_name,
                 "AWS_LAMBDA_LOG_STREAM_NAME": stream,
-                "AWS_REGION": self.region,
-                "AWS_DEFAULT_REGION": self.region,
-                "AWS_ACCESS_KEY_ID": "testing",
-                "AWS_SECRET_ACCESS_KEY": "testing",
-                "AWS_SESSION_TOKEN": "testing",
-                "AWS_ENDPOINT_URL": self._endpoint_url,
-                # No user AWS configuration or instance metadata: nothing may reach AWS.
-                "AWS_CONFIG_FILE": os.devnull,
-                "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-                "AWS_EC2_METADATA_DISABLED": "true",
-                # There is no X-Ray daemon locally.
-                "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
-                "POWERTOOLS_TRACE_DISABLED": "true",
+                **self._shared_environment(),
             }
         )
         return env
+
+    def _shared_environment(self) -> dict[str, str]:
+        """The part of a worker's environment that is the same for every function (the
+        zygote's environment)."""
+        return {
+            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+            "LANG": "C.UTF-8",
+            "TZ": ":UTC",
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_python{_PYTHON_VERSION}",
+            "AWS_LAMBDA_FUNCTION_VERSION": LATEST,
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+            "AWS_ENDPOINT_URL": self._endpoint_url,
+            # No user AWS configuration or instance metadata: nothing may reach AWS.
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "AWS_EC2_METADATA_DISABLED": "true",
+            # There is no X-Ray daemon locally.
+            "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+        }
+
+    def _fork_server(self, task_root: str) -> Zygote | None:
+        if self._preload is None:
+            return None
+        with self._lock:
+            zygote = self._zygotes.get(task_root)
+            if zygote is None and not self._closed:
+                environment = {**self._shared_environment(), "LAMBDA_TASK_ROOT": task_root}
+                zygote = self._zygotes[task_root] = Zygote(environment, self._preload, task_root)
+            return zygote
+
+    def _retire_zygotes(self) -> None:
+        """Stop the zygotes of code directories no function uses any more (replaced by a hot
+        reload, or removed) once their last worker has ended and none has started for the
+        idle timeout (a new version's first worker starts before the swap)."""
+        cutoff = time.monotonic() - self._idle_timeout
+        with self._lock:
+            in_use = {str(Path(spec.code_dir).resolve()) for spec in self._functions.values()}
+            unused = [
+                (root, zygote)
+                for root, zygote in self._zygotes.items()
+                if root not in in_use and zygote.last_used < cutoff and not zygote.has_workers()
+            ]
+            for root, _ in unused:
+                del self._zygotes[root]
+        for _, zygote in unused:
+            zygote.stop()
 
     # -- logs -----------------------------------------------------------------------------
 
@@ -531,6 +577,7 @@ class LambdaRuntime:
             for pool in pools:
                 for worker in pool.retire_idle(self._idle_timeout):
                     worker.kill()
+            self._retire_zygotes()
 
     def shutdown(self) -> None:
         """Kill every worker (no orphans) and ship the remaining log lines."""
@@ -550,6 +597,8 @@ class LambdaRuntime:
             background = list(self._background)
         for thread in background:
             thread.join(timeout=2)
+        for zygote in list(self._zygotes.values()):
+            zygote.stop()
         if self._logs is not None:
             self._logs.close(timeout=3)
 
