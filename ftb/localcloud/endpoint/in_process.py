@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import sys
+import traceback
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -114,13 +115,18 @@ class InProcessTransport:
             answer["headers"] = headers
             return lambda data: None  # the legacy write(); moto and werkzeug never use it
 
-        chunks = self.app(self.environ(request), start_response)
         try:
-            body = b"".join(chunks)
-        finally:
-            close = getattr(chunks, "close", None)
-            if close is not None:
-                close()
+            chunks = self.app(self.environ(request), start_response)
+            try:
+                body = b"".join(chunks)
+            finally:
+                close = getattr(chunks, "close", None)
+                if close is not None:
+                    close()
+        except Exception:  # what werkzeug's server does with an application's exception
+            traceback.print_exc(file=sys.stderr)
+            answer = {"status": 500, "headers": [("Content-Type", "text/plain")]}
+            body = b"Internal Server Error"
         # AWSResponse keeps its headers in a HeadersDict built from these pairs.
         headers = HeadersDict(answer["headers"])
         return AWSResponse(request.url, answer["status"], headers, _RawBody(body))  # type: ignore[arg-type]

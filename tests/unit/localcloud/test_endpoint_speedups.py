@@ -172,3 +172,23 @@ def test_a_frozen_part_encodes_as_its_contents_once() -> None:
     assert json.loads(first) == json.loads(json.dumps(document))
     assert first == second
     assert ended.encoded is not None and json.loads(ended.encoded) == dict(ended)
+
+
+def test_an_application_crash_is_a_500_as_over_http(endpoint: AwsEndpoint) -> None:
+    # Given an in-process client whose call makes the application raise
+    clients = Clients(endpoint.url, "us-east-1", endpoint.transport)
+    assert endpoint.transport is not None
+    crashing = endpoint.transport
+
+    def broken(environ: dict[str, Any], start_response: Any) -> Any:
+        raise RuntimeError("a bug in a handler")
+
+    app, crashing.app = crashing.app, broken
+    try:
+        # When it calls
+        with pytest.raises(ClientError) as error:
+            clients.dynamodb.list_tables()
+    finally:
+        crashing.app = app
+    # Then the client sees the 500 an HTTP server answers with, not the exception
+    assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
