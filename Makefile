@@ -33,8 +33,12 @@ RUN_SEED := $(if $(FAILURE_SEED),--set-env process-task:FAILURE_SEED=$(FAILURE_S
 run: $(STAMP) ## run the whole system locally (API on :3000, AWS endpoint on :4566; ARGS="..." for ftb local)
 	$(BIN)/ftb local $(RUN_SEED) $(ARGS)
 
+# The suite mostly waits on clocks (cloud start-ups, scaled timeouts), so workers overlap the
+# waits even on two cores; TEST_WORKERS=0 runs it in one process (tests/support/parallel_run.py).
+TEST_WORKERS ?= 4
+
 test: $(STAMP) ## every test: unit, integration, infrastructure, ops, end-to-end, reliability
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 test-fast: $(STAMP) ## every test that needs no local cloud (under a minute once synthesized)
 	$(BIN)/pytest -m "not cloud"

@@ -21,6 +21,9 @@ import pytest
 from lambda_support.settings import clear_caches
 from tests.support.local_cloud import LocalCloudProcess
 
+# `make test`'s workers: the groups of tests that share a fixture, the order they go out in.
+pytest_plugins = ("tests.support.parallel_run",)
+
 OFFLINE_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",

@@ -50,9 +50,14 @@ DEFINITION = json.dumps(
 )
 
 
+# The same machine without the 1-second limit: an execution that must still run when its
+# status is read, however long a loaded machine takes to get there.
+UNLIMITED_DEFINITION = json.dumps({**json.loads(DEFINITION), "TimeoutSeconds": 300})
+
+
 @pytest.fixture
-def cloud(executing_cloud):
-    return executing_cloud(DEFINITION)
+def cloud(executing_cloud, request):
+    return executing_cloud(getattr(request, "param", DEFINITION))
 
 
 @pytest.fixture
@@ -104,18 +109,20 @@ def test_queued_when_no_execution_started_yet(submitted, api_event, call_api):
     assert "executionArn" not in response.body
 
 
+@pytest.mark.parametrize("cloud", [UNLIMITED_DEFINITION], ids=["no-time-limit"], indirect=True)
 def test_running_while_the_execution_runs(cloud, submitted, api_event, call_api):
     # Given a task whose execution is running
     submitted("task-002", outcome="wait", start=True)
+    arn = cloud.state_machine_arn.replace(":stateMachine:", ":execution:") + ":task-002"
     # When its status is asked for
     response = call_api(get_task.handler, api_event("GET", "task-002"))
     # Then it is RUNNING, with the execution's ARN and start
     assert response.body["status"] == "RUNNING"
-    assert response.body["executionArn"] == (
-        cloud.state_machine_arn.replace(":stateMachine:", ":execution:") + ":task-002"
-    )
+    assert response.body["executionArn"] == arn
     assert response.body["startDate"]
     assert "stopDate" not in response.body
+    _wait_until_waiting(cloud, arn)  # no execution outlives its test
+    cloud.sfn.stop_execution(executionArn=arn)
 
 
 def test_succeeded_with_the_result(cloud, submitted, api_event, call_api):

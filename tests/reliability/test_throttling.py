@@ -19,7 +19,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +30,6 @@ from tests.support.accounting import (
     executions,
     fault_args,
     fault_counters,
-    local_cloud,
     monitor_records,
     queue_depth,
     render_columns,
@@ -77,13 +75,18 @@ class BurstResult:
 @pytest.fixture(scope="module")
 def clouds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, LocalCloudProcess]]:
     work_dir = tmp_path_factory.mktemp("throttling")
-    with ExitStack() as stack:
-        started = {}
-        for index, (name, extra) in enumerate(VARIANTS.items()):
-            faults = [f"start-execution-bucket-scale={BUCKET_SCALE}", *extra]
-            args = fault_args(faults, SCALED_TIME_ENV)
-            started[name] = stack.enter_context(local_cloud(f"burst-{index}", args, work_dir))
-        yield started
+    started = {}
+    for index, (name, extra) in enumerate(VARIANTS.items()):
+        faults = [f"start-execution-bucket-scale={BUCKET_SCALE}", *extra]
+        args = fault_args(faults, SCALED_TIME_ENV)
+        started[name] = LocalCloudProcess(f"burst-{index}", args, work_dir)
+    try:
+        for cloud in started.values():  # both start together: their start-ups overlap
+            cloud.start()
+        yield {name: cloud.wait_ready() for name, cloud in started.items()}
+    finally:
+        for cloud in started.values():
+            cloud.stop(timeout=60)
 
 
 def run_burst(cloud: LocalCloudProcess, run: str) -> BurstResult:

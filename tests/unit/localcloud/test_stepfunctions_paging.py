@@ -99,6 +99,9 @@ def test_a_token_round_trips_within_its_scope() -> None:
 @pytest.mark.parametrize(
     "token",
     ["", "not-base64-$$$", "AAAA", "x" * 2000, encode_token("scope-a", [1])[:-2] + "zz"],
+    # Named: the last token differs per process, and pytest-xdist's workers must collect
+    # the same test ids.
+    ids=["empty", "not-base64", "too-short", "too-long", "tampered"],
 )
 def test_a_bad_token_is_invalid_token(token: str) -> None:
     # Given a token that was not issued here (garbage, truncated, altered, too long)
