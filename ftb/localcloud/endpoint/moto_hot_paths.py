@@ -74,7 +74,10 @@ def _cached_parse(parse: Any) -> Any:
 
 def _replace_everywhere(name: str, original: Any, replacement: Any) -> None:
     for module_name, module in list(sys.modules.items()):
-        if module_name.startswith("moto") and getattr(module, name, None) is original:
+        # The module's own namespace, not getattr: a module with a __getattr__ (a deferred
+        # package, deferred_packages.py) would run its whole import to answer.
+        namespace = getattr(module, "__dict__", {})
+        if module_name.startswith("moto") and namespace.get(name) is original:
             setattr(module, name, replacement)
 
 

@@ -192,3 +192,22 @@ def test_an_application_crash_is_a_500_as_over_http(endpoint: AwsEndpoint) -> No
         crashing.app = app
     # Then the client sees the 500 an HTTP server answers with, not the exception
     assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+
+
+def test_replacing_helpers_never_imports_a_deferred_package(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a moto module whose attributes load it on first use (as a deferred package does)
+    import sys
+    import types
+
+    class Deferred(types.ModuleType):
+        def __getattr__(self, name: str) -> Any:
+            raise AssertionError(f"the deferred package was loaded to read {name}")
+
+    monkeypatch.setitem(sys.modules, "moto._deferred_for_test", Deferred("moto._deferred_for_test"))
+    original, replacement = object(), object()
+    # When a helper is replaced in every moto module
+    moto_hot_paths._replace_everywhere("unix_time", original, replacement)
+    # Then the deferred module was not asked for anything (its __getattr__ would have raised)
+    assert "unix_time" not in vars(sys.modules["moto._deferred_for_test"])
