@@ -16,6 +16,7 @@ import os
 import sys
 import threading
 import time
+import traceback
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -169,12 +170,27 @@ def run(failure_rate: float, count: int) -> dict[str, Any]:
             event["body"] = json.dumps({"taskId": task_id, "payload": {"bench": True}})
             at = time.time()
             answer = submit_task.handler(event, Context())
+            while answer["statusCode"] == 503:  # "retry later", as the API's clients do
+                time.sleep(0.05)
+                answer = submit_task.handler(copy.deepcopy(event), Context())
             if answer["statusCode"] not in (200, 202):
                 raise RuntimeError(f"{task_id}: {answer}")
             with lock:
                 sent[task_id] = at
 
     def starter() -> None:
+        # As the local cloud's poller: a failed batch is reported and the loop goes on (a
+        # starter that died would leave its tasks queued and this run waiting for them).
+        while True:
+            try:
+                if not start_batch():
+                    return
+            except Exception:
+                traceback.print_exc()
+                time.sleep(0.1)
+
+    def start_batch() -> bool:
+        """Start one batch; False when everything submitted has been started."""
         while True:
             messages = sqs.receive_message(
                 QueueUrl=queue_url, MaxNumberOfMessages=10, AttributeNames=["All"]
@@ -183,7 +199,7 @@ def run(failure_rate: float, count: int) -> dict[str, Any]:
                 # Done when nothing is left, invisible messages included: a record that
                 # failed to start is hidden by the starter's backoff and comes back.
                 if submitted_all.is_set() and not _queued(sqs, queue_url):
-                    return
+                    return False
                 time.sleep(0.01)
                 continue
             # The records the local cloud's event source mapping builds: the same event.
@@ -199,6 +215,7 @@ def run(failure_rate: float, count: int) -> dict[str, Any]:
                         for i, m in enumerate(done)
                     ],
                 )
+            return True
 
     first_post = time.time()
     submitters = [threading.Thread(target=submitter, daemon=True) for _ in range(CLIENTS)]
@@ -228,6 +245,10 @@ def run(failure_rate: float, count: int) -> dict[str, Any]:
         done = [e for e in executions if e["name"] in expected and e["status"] != "RUNNING"]
         if len(done) >= len(expected):
             break
+        running = any(e["status"] == "RUNNING" for e in executions)
+        if not running and not _queued(sqs, queue_url):  # nothing left that could start them
+            missing = sorted(expected - {e["name"] for e in done})
+            raise RuntimeError(f"{len(missing)} tasks never started, e.g. {missing[:5]}")
         if time.monotonic() > deadline:
             raise RuntimeError(f"{len(done)} of {len(expected)} tasks ended in 30 minutes")
         time.sleep(0.5)
