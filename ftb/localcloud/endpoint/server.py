@@ -170,6 +170,7 @@ class AwsEndpoint:
         os.environ["MOTO_PORT"] = str(self.port)
         _ENDPOINTS_STARTED.append(self)
         if self.runtime is not None:
+            self.runtime.own_client = self.transport.attach
             self.runtime.endpoint_url = self.url
         # shutdown() waits for the serving loop's next poll: a short one keeps stops quick.
         self._thread = threading.Thread(

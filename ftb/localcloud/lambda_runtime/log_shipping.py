@@ -32,9 +32,16 @@ _TICK = threading.Event()  # "the interval is over": ship what is pending
 
 
 class LogShipper:
-    def __init__(self, endpoint_url: Callable[[], str], region: str) -> None:
+    def __init__(
+        self,
+        endpoint_url: Callable[[], str],
+        region: str,
+        own_client: Callable[[Any], Any] = lambda client: client,
+    ) -> None:
         self._endpoint_url = endpoint_url
         self._region = region
+        # The endpoint's in-process transport when it runs in this process (in_process.py).
+        self._own_client = own_client
         self._queue: queue.Queue[_Event | threading.Event | None] = queue.Queue()
         self._known: set[tuple[str, str]] = set()
         self._client: Any = None
@@ -118,7 +125,7 @@ class LogShipper:
     def _logs(self) -> Any:
         url = self._endpoint_url()
         if self._client is None or url != self._client_url:
-            self._client = boto3.session.Session().client(
+            client = boto3.session.Session().client(
                 "logs",
                 endpoint_url=url,
                 region_name=self._region,
@@ -130,6 +137,7 @@ class LogShipper:
                     read_timeout=10,
                 ),
             )
+            self._client = self._own_client(client)
             self._client_url = url
             self._known.clear()
         return self._client

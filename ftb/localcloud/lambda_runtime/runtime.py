@@ -125,7 +125,14 @@ class LambdaRuntime:
         self._closed = False
         self._background: set[threading.Thread] = set()
         self.stats = _Stats()
-        self._logs = LogShipper(lambda: self._endpoint_url, region) if ship_logs else None
+        # Set by the endpoint serving this runtime when it runs in this process: its clients
+        # (the log shipper's) are then answered without HTTP (endpoint/in_process.py).
+        self.own_client: Callable[[Any], Any] = lambda client: client
+        self._logs = (
+            LogShipper(lambda: self._endpoint_url, region, lambda c: self.own_client(c))
+            if ship_logs
+            else None
+        )
         self._idle_timeout = idle_timeout_seconds
         # Workers are forked from a zygote that imported `preload` (None: every worker is a
         # fresh interpreter): one per code directory (LAMBDA_TASK_ROOT is one of the variables

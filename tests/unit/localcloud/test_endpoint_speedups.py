@@ -211,3 +211,22 @@ def test_replacing_helpers_never_imports_a_deferred_package(
     moto_hot_paths._replace_everywhere("unix_time", original, replacement)
     # Then the deferred module was not asked for anything (its __getattr__ would have raised)
     assert "unix_time" not in vars(sys.modules["moto._deferred_for_test"])
+
+
+def test_the_log_shipper_puts_events_in_process(endpoint: AwsEndpoint) -> None:
+    # Given a log shipper given the endpoint's transport, as the runtime's is
+    from ftb.localcloud.lambda_runtime.log_shipping import LogShipper
+
+    assert endpoint.transport is not None
+    seen = _requests_served_over_http(endpoint)
+    shipper = LogShipper(lambda: endpoint.url, "us-east-1", endpoint.transport.attach)
+    # When it ships a line
+    shipper.put("/aws/lambda/speedups", "2026/11/30/[$LATEST]abc", "hello from a function")
+    assert shipper.flush(timeout=10)
+    # Then the line is in the log group, and nothing crossed the socket
+    events = Clients(endpoint.url, "us-east-1", endpoint.transport).logs.get_log_events(
+        logGroupName="/aws/lambda/speedups", logStreamName="2026/11/30/[$LATEST]abc"
+    )["events"]
+    shipper.close(timeout=5)
+    assert [event["message"] for event in events] == ["hello from a function"]
+    assert seen == []
