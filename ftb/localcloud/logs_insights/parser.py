@@ -194,13 +194,16 @@ class _Builder:
             return q.Dedup(keyword, start, end, [self.name(item) for item in args])
         raise self.refuse(node, f"unsupported command {keyword!r}")  # pragma: no cover
 
+    def parse_source(self, args: list[Any]) -> tuple[str, list[Any]]:
+        """`parse FIELD ...` names its source field; without one, it parses @message."""
+        if isinstance(args[0], Tree):
+            return self.name(args[0]), args[1:]
+        return "@message", args
+
     def parse_glob(
         self, node: Tree, keyword: str, start: int, end: int, args: list[Any]
     ) -> q.Parse:
-        source = "@message"
-        if isinstance(args[0], Tree):
-            source = self.name(args[0])
-            args = args[1:]
+        source, args = self.parse_source(args)
         pattern_token, names = args[0], [self.name(item) for item in args[1:]]
         glob = _unquote(str(pattern_token))
         stars = glob.count("*")
@@ -222,10 +225,7 @@ class _Builder:
     def parse_regex(
         self, node: Tree, keyword: str, start: int, end: int, args: list[Any]
     ) -> q.Parse:
-        source = "@message"
-        if isinstance(args[0], Tree):
-            source = self.name(args[0])
-            args = args[1:]
+        source, args = self.parse_source(args)
         pattern = _regex(str(args[0]), self.text, self.span(args[0]), keyword)
         names = list(pattern.groupindex)
         if not names:
