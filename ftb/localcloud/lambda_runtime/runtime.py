@@ -401,9 +401,12 @@ class LambdaRuntime:
         except OSError as error:  # e.g. the code directory does not exist
             raise LambdaServiceError(f"Cannot start {spec.name}: {error}") from error
         with pool.condition:
-            closed = pool.closed
+            # A pool replaced while this worker started (a hot reload, UpdateFunctionCode)
+            # still serves this invocation: it had started, and running ones finish on the
+            # version they began with (release retires the worker). Only a shutdown refuses.
+            stopping = pool.closed and not pool.replaced
             pool.workers.add(worker)
-        if closed:
+        if stopping:
             worker.kill()
             raise RuntimeStoppedError("The local Lambda runtime is shutting down.")
         with self._lock:

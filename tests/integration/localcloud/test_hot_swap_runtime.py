@@ -115,3 +115,39 @@ def test_a_removed_function_is_not_found(runtime: LambdaRuntime, tmp_path: Path)
     runtime.remove("fn")
     with pytest.raises(ResourceNotFoundError):
         runtime.invoke("fn", b"{}")
+
+
+def test_an_invocation_whose_worker_is_starting_during_a_swap_finishes_on_the_old_code(
+    runtime: LambdaRuntime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given version 1's first invocation, held while its worker starts (as when its fork
+    # server is still importing the shared libraries)
+    v1 = code(tmp_path, "v1", VERSION.format(version=1))
+    spec = FunctionSpec("fn", function_arn("fn"), v1, "app.handler", {})
+    runtime.register(spec)
+    starting, swapped = threading.Event(), threading.Event()
+    fork_server = runtime._fork_server
+
+    def slow_fork_server(task_root: str) -> Any:
+        if Path(task_root) == v1:
+            starting.set()
+            swapped.wait(30)
+        return fork_server(task_root)
+
+    monkeypatch.setattr(runtime, "_fork_server", slow_fork_server)
+    answers: list[Any] = []
+    first = call(runtime, {}, answers)
+    assert starting.wait(30)
+
+    # When version 2 is swapped in before that worker has started
+    new = dataclasses.replace(spec, code_dir=code(tmp_path, "v2", VERSION.format(version=2)))
+    pool, error = runtime.prepare(new)
+    assert error is None
+    runtime.commit(pool)
+    swapped.set()
+    first.join(30)
+
+    # Then the invocation is answered by the version it started on, not failed by the swap
+    assert answers == [{"version": 1}]
+    # And the next one runs version 2
+    assert json.loads(runtime.invoke("fn", b"{}").payload) == {"version": 2}
