@@ -235,7 +235,10 @@ def _expected_signature(
         f"{quote(key, safe='-_.~')}={quote(value, safe='-_.~')}"
         for key, value in parse_qsl(request.raw_query, keep_blank_values=True)
     )
-    url = f"http://{request.header('Host') or 'localhost'}{request.raw_path}"
+    # The URL gives the canonical path and query only: the Host value signed is the header's
+    # own (in `signed`). Building the URL from the Host header let any bytes in it ("[" opens
+    # an IPv6 literal) break urlsplit, a 5xx where API Gateway answers 403.
+    url = f"http://localhost{request.raw_path}"
     aws_request = AWSRequest(
         method=request.method, url=f"{url}?{query}" if query else url, data=request.body
     )

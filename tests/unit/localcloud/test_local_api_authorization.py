@@ -192,6 +192,23 @@ def test_a_malformed_authorization_header_is_an_incomplete_signature(
     assert refusal.message.startswith(starts), refusal.message
 
 
+@pytest.mark.parametrize("host", ["[", "127.0.0.1:3000]", "\x9b]\xdf", "h\x00st", ""])
+def test_a_host_header_that_is_no_host_is_a_signature_mismatch_not_a_crash(host: str) -> None:
+    # Given a correctly signed request whose Host header was replaced by bytes no URL holds
+    request = signed()
+    request = received(
+        "POST",
+        f"http://{HOST}/v1/tasks",
+        [(k, v) for k, v in request.headers if k.lower() != "host"],
+        request.body,
+    )
+    request.headers[:] = [("Host", host), *[(k, v) for k, v in request.headers if k != "Host"]]
+    # When the gateway checks it  Then it is API Gateway's 403 for a signature mismatch
+    refusal = verify(request, credentials=LOCAL, region=REGION)
+    assert refusal is not None and refusal.error_type == "InvalidSignatureException"
+    assert refusal.message.startswith(MISMATCH)
+
+
 # -- the gateway: refused requests never reach the function --------------------------------------
 
 
