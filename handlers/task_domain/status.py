@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from task_domain.aws_errors import is_code
+from task_domain.caller_errors import caller_message
 from task_domain.models import TaskStatus, iso
 from task_domain.naming import execution_arn
 from task_domain.records import TaskRecord
@@ -42,7 +43,9 @@ _DEFAULT_ERRORS = {
 
 
 class TaskView(BaseModel):
-    """The body of GET /tasks/{taskId}."""
+    """A task as its record and its execution say; `body()` is what GET /tasks/{taskId}
+    answers. `cause` is the operators' (a stack trace, for a Lambda error): callers get the
+    error name and `message`, written for them (task_domain/caller_errors.py)."""
 
     model_config = ConfigDict(populate_by_name=True)
 
@@ -57,7 +60,10 @@ class TaskView(BaseModel):
     cause: str | None = None
 
     def body(self) -> dict[str, Any]:
-        return self.model_dump(by_alias=True, exclude_none=True, mode="json")
+        body = self.model_dump(by_alias=True, exclude_none=True, exclude={"cause"}, mode="json")
+        if self.error is not None:
+            body["message"] = caller_message(self.error, self.cause)
+        return body
 
 
 def _iso(value: Any) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -47,7 +48,12 @@ def test_a_task_ending_in_3_fails_is_dead_lettered_and_logged_by_the_monitor(
     # Then the execution fails with the task's error, without a retry
     failed = cloud.wait_for_status(task_id, "FAILED")
     assert "PermanentTaskError" in str(failed)
+    # ... which the caller reads as the error and the task's message: no stack trace, no path
+    assert failed["error"] == "PermanentTaskError" and "ends in 3" in failed["message"]
+    assert "cause" not in failed and "stackTrace" not in str(failed) and ".py" not in str(failed)
     history = cloud.history(task_id)
+    # ... while the history, which operators read, keeps the whole cause
+    assert "stackTrace" in json.dumps(history, default=str)
     assert [e["type"] for e in history].count("TaskScheduled") == 2  # ProcessTask + the DLQ send
     failure = next(e for e in history if e["type"] == "TaskFailed")
     assert failure["taskFailedEventDetails"]["error"] == "PermanentTaskError"

@@ -26,6 +26,11 @@ PERMANENT_CAUSE = json.dumps(
     {
         "errorMessage": "Task cannot be processed (its id ends in 3)",
         "errorType": "PermanentTaskError",
+        "requestId": "5f0c3a1e-0000-4000-8000-000000000000",
+        "stackTrace": [
+            '  File "/var/task/task_domain/processing.py", line 36, in process\n'
+            '    raise PermanentTaskError(f"Task {task.task_id} cannot be processed")\n'
+        ],
     }
 )
 # Chooses the outcome from the payload, so one state machine gives every status.
@@ -139,17 +144,20 @@ def test_succeeded_with_the_result(cloud, submitted, api_event, call_api):
     assert "error" not in response.body
 
 
-def test_failed_with_error_and_cause(cloud, submitted, api_event, call_api):
-    # Given a task whose execution failed
+def test_failed_with_error_and_a_message_for_the_caller(cloud, submitted, api_event, call_api):
+    # Given a task whose execution failed (its cause: Lambda's error JSON, stack trace included)
     submitted("task-013", outcome="fail", start=True)
     _wait_until_stopped(cloud, "task-013")
     # When its status is asked for
     response = call_api(get_task.handler, api_event("GET", "task-013"))
-    # Then it is FAILED with the execution's error and cause
+    # Then it is FAILED with the error name and the task's own message, and no cause
     assert response.body["status"] == "FAILED"
     assert response.body["error"] == "PermanentTaskError"
-    assert response.body["cause"] == PERMANENT_CAUSE
-    assert "result" not in response.body
+    assert response.body["message"] == "Task cannot be processed (its id ends in 3)"
+    assert "cause" not in response.body and "result" not in response.body
+    # ... and nothing of how it failed: no stack trace, no file path, no code line
+    text = json.dumps(response.body)
+    assert "stackTrace" not in text and "/var/task" not in text and "line 36" not in text
 
 
 def test_timed_out_is_failed(cloud, submitted, api_event, call_api):
@@ -190,10 +198,13 @@ def test_failed_when_dead_lettered_before_starting(cloud, submitted, api_event, 
     assert records.record_dead_letter(aws.table(cloud.table_name), "task-007", note, "task-007")
     # When its status is asked for
     response = call_api(get_task.handler, api_event("GET", "task-007"))
-    # Then it is FAILED with the dead letter's error and cause
+    # Then it is FAILED with the dead letter's error and a message for the caller
     assert response.body["status"] == "FAILED"
     assert response.body["error"] == "StartExecutionFailed"
-    assert response.body["cause"] == "moved after 10 receives"
+    assert response.body["message"] == (
+        "The task could not be started; it was set aside for an operator to run again."
+    )
+    assert "receives" not in json.dumps(response.body)
 
 
 def test_a_redrive_reservation_is_not_a_task(cloud, submitted, api_event, call_api):

@@ -24,7 +24,7 @@ def test_a_failed_or_unknown_task_exits_1(ftb: Callable[..., Run], fake_api: Fak
     fake_api.tasks["bad-3"] = {}
     # When their status is asked, in a table
     run = ftb("status", "bad-3", "nobody")
-    # Then both are shown (the failure with its cause's message) and the exit code is 1
+    # Then both are shown (the failure with the API's message) and the exit code is 1
     assert run.code == 1
     assert "FAILED" in run.out and "PermanentTaskError: it ends in 3" in run.out
     assert "UNKNOWN" in run.out

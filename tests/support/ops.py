@@ -231,7 +231,7 @@ def fake_api_handler(api: FakeApi) -> type[BaseHTTPRequestHandler]:
                             "taskId": task_id,
                             "status": "FAILED",
                             "error": "PermanentTaskError",
-                            "cause": json.dumps({"errorMessage": "it ends in 3"}),
+                            "message": "it ends in 3",
                         },
                     )
                 else:

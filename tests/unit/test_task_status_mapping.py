@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -65,6 +66,24 @@ def test_every_unsuccessful_end_is_failed_with_error_and_cause(execution, error,
     view = view_from_execution(_record(), ARN, execution)
     assert (view.status, view.error, view.cause) == (TaskStatus.FAILED, error, cause)
     assert "result" not in view.body()
+
+
+def test_the_body_gives_callers_the_error_and_a_message_never_the_cause():
+    # Given a run that failed with a Lambda error whose cause holds a stack trace
+    cause = json.dumps(
+        {
+            "errorMessage": "Task task-013 cannot be processed (its id ends in 3)",
+            "errorType": "PermanentTaskError",
+            "stackTrace": ['  File "/var/task/process_task.py", line 29, in handler\n'],
+        }
+    )
+    execution = {"status": "FAILED", "error": "PermanentTaskError", "cause": cause}
+    # When the API body is made
+    body = view_from_execution(_record(), ARN, execution).body()
+    # Then it names the error and the task's message, and holds no cause
+    assert body["error"] == "PermanentTaskError"
+    assert body["message"] == "Task task-013 cannot be processed (its id ends in 3)"
+    assert "cause" not in body and "/var/task" not in json.dumps(body)
 
 
 def test_no_execution_is_queued():

@@ -79,9 +79,10 @@ def _fetch(endpoint: str, task_id: str, auth: Authorize | None) -> tuple[str, ta
 
 def _details(view: dict[str, Any]) -> str:
     if view.get("status") == "FAILED":
+        # GET /tasks/{taskId} gives callers the error and a message, never the cause.
         error = view.get("error") or ""
-        cause = tasks.cause_summary(view.get("cause"))
-        return f"{error}: {cause}" if cause else str(error)
+        message = " ".join(str(view.get("message") or "").split())
+        return f"{error}: {message}" if message else str(error)
     if view.get("status") == "SUCCEEDED" and isinstance(view.get("result"), dict):
         result = view["result"]
         attempt = result.get("attempt")
@@ -129,7 +130,10 @@ def _status(args: argparse.Namespace, output: Output) -> int:
             duration = (
                 human_seconds((stopped - started).total_seconds()) if started and stopped else ""
             )
-            details = view.get("message") or _details(view)
+            # A task's own view says why it failed in `message` too: _details pairs it with
+            # the error; an UNKNOWN or ERROR row's message is ftb's.
+            known = view["status"] in ("FAILED", "SUCCEEDED")
+            details = _details(view) if known else view.get("message") or _details(view)
             rows.append(
                 [
                     escape(str(view["taskId"])),
