@@ -31,6 +31,19 @@ def _put(stack: DeployedStack, group: str, messages: list[str]) -> None:
     )
 
 
+def _record(stack: DeployedStack, task_id: str, submitted: datetime) -> None:
+    stack.client("dynamodb").put_item(
+        TableName=stack.table_name,
+        Item={
+            "taskId": {"S": task_id},
+            "payloadDigest": {"S": "x"},
+            "submittedAt": {"S": submitted.isoformat(timespec="milliseconds")},
+            "executionName": {"S": task_id},
+            "expiresAt": {"N": "1"},
+        },
+    )
+
+
 def _recorded_queries() -> list[tuple[str, list[str]]]:
     queries = logs_backends[ACCOUNT][REGION].queries.values()
     return [(query.query, query.log_group_names) for query in queries]
@@ -39,7 +52,9 @@ def _recorded_queries() -> list[tuple[str, list[str]]]:
 def test_the_readme_query_runs_across_the_stacks_log_groups(
     ftb: Callable[..., Run], deployed_stack: DeployedStack
 ) -> None:
-    # Given log lines about task-1 (and about task-10) in two functions' log groups
+    # Given task-1 in the tasks table, and log lines about task-1 (and about task-10) in two
+    # functions' log groups
+    _record(deployed_stack, "task-1", datetime.now(UTC))
     submit_group = f"/aws/lambda/{deployed_stack.function_names[0]}"
     process_group = f"/aws/lambda/{deployed_stack.function_names[1]}"
     _put(
@@ -89,6 +104,22 @@ def test_the_readme_query_runs_across_the_stacks_log_groups(
         (submit_group, "Task accepted"),
         (process_group, "Task failed"),
     ]
+
+
+def test_an_unknown_task_is_named_unknown_with_exit_1_even_when_lines_name_it(
+    ftb: Callable[..., Run], deployed_stack: DeployedStack
+) -> None:
+    # Given a log line naming a task the table does not hold (a rejected submission logs it)
+    group = f"/aws/lambda/{deployed_stack.function_names[0]}"
+    _put(deployed_stack, group, [json.dumps({"message": "Rejected", "taskId": "ghost-1"})])
+    # When its logs are asked for
+    run = ftb(
+        "logs", "ghost-1", "--stack", deployed_stack.name, "--region", REGION, "--since", "1h"
+    )
+    # Then the line is shown, and the task is said to be unknown, with exit code 1
+    assert run.code == 1
+    assert "Rejected" in run.out
+    assert "task ghost-1 is unknown: no record in the tasks table (1 log lines name it" in run.err
 
 
 def test_query_runs_any_insights_query(

@@ -313,3 +313,29 @@ def test_redrive_usage_errors(
     # Then exit code 2 with what to do next
     assert run.code == 2
     assert "next:" in run.err
+
+
+def test_redriving_a_permanent_failure_by_name_warns_first(
+    ftb: Callable[..., Run], deployed_stack: DeployedStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a task whose run failed permanently
+    _seed(deployed_stack, "job-13", {"n": 13}, start=False)
+    failed = {
+        "status": "FAILED",
+        "error": "PermanentTaskError",
+        "cause": json.dumps({"errorMessage": "it ends in 3"}),
+        "input": json.dumps({"taskId": "job-13", "payload": {"n": 13}}),
+    }
+    real = tasks.describe_execution
+    monkeypatch.setattr(
+        tasks,
+        "describe_execution",
+        lambda sfn, arn: failed if arn.endswith(":job-13") else real(sfn, arn),
+    )
+    # When it is redriven by name
+    run = ftb("redrive", "job-13", *_stack_args(deployed_stack))
+    # Then a warning says it failed permanently and will fail again, and it is redriven
+    assert "warning: job-13 failed permanently (PermanentTaskError: it ends in 3)" in run.err
+    assert "fails the same way unless that cause was fixed" in run.err
+    assert run.code == 0, run.err
+    assert "redriven" in run.out

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -132,12 +133,20 @@ def run(args: argparse.Namespace) -> int:
 
 
 class Redriver:
-    def __init__(self, target: Target, *, dry_run: bool, payload: Any = None) -> None:
+    def __init__(
+        self,
+        target: Target,
+        *,
+        dry_run: bool,
+        payload: Any = None,
+        warn: Callable[[str], None] | None = None,
+    ) -> None:
         self.table = target.table()
         self.sfn = target.client("stepfunctions")
         self.state_machine_arn = target.state_machine_arn
         self.dry_run = dry_run
         self.payload = payload
+        self.warn = warn
 
     # -- the steps ---------------------------------------------------------------------------
 
@@ -157,6 +166,13 @@ class Redriver:
             return Result(task_id, "refused", f"succeeded (run {len(names)}): nothing to redrive")
         if status not in FAILED_EXECUTION_STATUSES:
             return Result(task_id, "refused", f"its execution is {status}")
+        if execution.get("error") == PERMANENT_ERROR_NAME and self.warn is not None:
+            # Named on purpose, so it runs; said before it runs, so nobody is surprised.
+            cause = tasks.cause_summary(execution.get("cause"), 100)
+            self.warn(
+                f"{task_id} failed permanently ({PERMANENT_ERROR_NAME}: {cause}): its new run "
+                "fails the same way unless that cause was fixed"
+            )
         raw_input = execution.get("input")
         if tasks.task_id_of_input(raw_input) != task_id:
             return Result(
@@ -363,7 +379,9 @@ def _run(args: argparse.Namespace, output: Output) -> int:
     if not task_ids:
         output.line("no failed tasks to redrive")
         return EXIT_OK
-    redriver = Redriver(target, dry_run=args.dry_run, payload=payload)
+    # --all-failed leaves permanent failures alone unless asked; a task named is warned about.
+    warn = None if args.all_failed else output.warn
+    redriver = Redriver(target, dry_run=args.dry_run, payload=payload, warn=warn)
     results = list(bounded_map(redriver.redrive, task_ids, _CONCURRENCY))
     if args.wait and not args.dry_run:
         redriver.wait(results, output)
