@@ -52,7 +52,8 @@ FOLLOW_ONE_TASK = SavedQuery(
         f"# Replace {TASK_ID} with the task's id (both places).\n"
         "fields @timestamp, @log, coalesce(type, message) as event, level, attempt, "
         "coalesce(error, details.error) as errorName, coalesce(cause, details.cause) as why\n"
-        f'| filter taskId = "{TASK_ID}" or execution_arn like /:{TASK_ID}/\n'
+        # Its runs: the first execution is named after the task, a redrive `<taskId>-r<n>`.
+        f'| filter taskId = "{TASK_ID}" or execution_arn =~ /:{TASK_ID}(-r\\d+)?$/\n'
         "| sort @timestamp asc\n"
         "| limit 10000"
     ),
