@@ -84,7 +84,7 @@ RETRIES_PER_TASK = SavedQuery(
         'filter (type = "TaskFailed" or type = "TaskTimedOut") '
         'and details.resourceType = "lambda"\n'
         "| stats count(*) as failedAttempts, latest(details.error) as lastError, "
-        "max(redrive_count) as redrives by execution_arn\n"
+        "latest(redrive_count) as redriveCount by execution_arn\n"
         "| sort failedAttempts desc\n"
         "| limit 100"
     ),
@@ -110,8 +110,9 @@ SLOWEST_TASKS = SavedQuery(
     source=Source.WORKFLOW,
     query=(
         "filter ispresent(execution_arn)\n"
-        "| stats min(tomillis(@timestamp)) as firstMs, max(tomillis(@timestamp)) as lastMs, "
-        "count(*) as events by execution_arn\n"
+        "| fields tomillis(@timestamp) as atMs\n"
+        "| stats min(atMs) as firstMs, max(atMs) as lastMs, count(*) as events "
+        "by execution_arn\n"
         # A second stats over the first's rows (one per execution): the span of each.
         "| stats max((lastMs - firstMs) / 1000) as seconds, max(events) as historyEvents "
         "by execution_arn\n"

@@ -189,7 +189,7 @@ def test_retries_per_task_counts_failed_lambda_attempts_per_execution():
             "execution_arn": EXECUTION,
             "failedAttempts": "3",
             "lastError": "TransientTaskError",
-            "redrives": "0",
+            "redriveCount": "0",
         }
     ]
 
