@@ -125,8 +125,10 @@ class ChaosExperiments(Construct):
         )
         # Target resolution; tag:GetResources has no resource-level permissions.
         self.role.add_to_policy(iam.PolicyStatement(actions=["tag:GetResources"], resources=["*"]))
-        # Experiment logging to CloudWatch Logs (a vended log delivery): these calls support
-        # no resource-level permissions (FIS user guide, "Experiment logging permissions").
+        # Experiment logging to CloudWatch Logs is a vended log delivery: the caller needs
+        # these four calls, which support no resource-level permissions (FIS user guide,
+        # monitoring-logging.html, which points at CloudWatch Logs'
+        # AWS-logs-and-resource-policy.html#AWS-logs-infrastructure-CWL).
         self.role.add_to_policy(
             iam.PolicyStatement(
                 actions=[
