@@ -29,7 +29,7 @@ from typing import IO, Any
 from botocore.config import Config
 
 from ftb import startup_gc, statefile
-from ftb.localcloud import api_access, persistence
+from ftb.localcloud import api_access, exposure, persistence
 from ftb.localcloud import synth as synthesis
 from ftb.localcloud.apigateway import ApiGateway, ApiServer, RestApi
 from ftb.localcloud.apigateway.intake import IntakeGate
@@ -427,6 +427,11 @@ class LocalCloud:
             self.template.stack_name, sources, self.terminal.counters, self.terminal.console
         )
 
+    def _exposure_lines(self) -> list[str]:
+        assert self.endpoint is not None
+        line = exposure.warning(self.options.host, self.endpoint.url)
+        return [] if line is None else ["", line]
+
     def _checkpoint_line(self) -> tuple[str, bool]:
         health = self.keeper.checkpoint_health()
         return health.line(), health.failure is not None
@@ -446,6 +451,7 @@ class LocalCloud:
             "",
             f"ftb local: {self.template.stack_name} is running "
             f"(ready in {self.ready_seconds:.1f} s; {synth})",
+            *self._exposure_lines(),
             "",
             f"  API           {self.api_url}/<stage>/...  (API Gateway REST, Lambda proxy)",
             f"  AWS endpoint  {self.endpoint.url}  (SQS, Step Functions, DynamoDB, "
