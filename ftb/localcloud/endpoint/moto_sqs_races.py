@@ -177,6 +177,7 @@ def install_moto_sqs_race_fixes() -> None:
             return
         from moto.sqs.models import Queue, SQSBackend
 
+        _ORIGINALS["SQSBackend.receive_message"] = SQSBackend.receive_message  # contract tests
         _ORIGINALS["Queue.delete_message"] = Queue.delete_message
         _ORIGINALS["SQSBackend.change_message_visibility"] = SQSBackend.change_message_visibility
         _ORIGINALS["SQSBackend.purge_queue"] = SQSBackend.purge_queue
