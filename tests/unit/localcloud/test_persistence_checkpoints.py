@@ -18,7 +18,9 @@ from rich.console import Console
 
 from ftb.localcloud.lambda_runtime import FunctionSpec, LambdaRuntime
 from ftb.localcloud.live_view import Counters, LiveView, Snapshot, Sources, render
+from ftb.localcloud.local import LocalCloud, LocalOptions
 from ftb.localcloud.persistence import CheckpointHealth, StateKeeper
+from ftb.localcloud.terminal import Mode
 
 REGION = "us-east-1"
 
@@ -176,3 +178,22 @@ def test_the_view_shows_a_failing_checkpoint_in_red_and_the_age_always() -> None
     # And with checkpoints off, or none taken yet, it says that
     assert CheckpointHealth(False, None, None).line() == "at Ctrl-C only (--checkpoint-seconds 0)"
     assert CheckpointHealth(True, None, None).line() == "last saved none yet"
+
+
+def test_in_quiet_mode_a_failed_checkpoint_is_an_attention_line_and_logged(
+    tmp_path: Path,
+) -> None:
+    # Given a cloud in --quiet mode (no live view)
+    cloud = LocalCloud(
+        LocalOptions(root=tmp_path, output=Mode.QUIET, state_file=tmp_path / "local.json")
+    )
+    cloud.terminal.console = Console(file=io.StringIO(), width=200)
+    # When its keeper reports a failed checkpoint
+    cloud.keeper.warn("checkpoint failed (OSError: disk full)")
+    cloud.terminal.close()
+    # Then the terminal shows it and the cloud's log keeps it
+    shown = cloud.terminal.console.file.getvalue()  # type: ignore[attr-defined]
+    assert "ftb local: checkpoint failed (OSError: disk full)" in shown
+    assert (
+        "checkpoint failed (OSError: disk full)" in (tmp_path / "local.functions.log").read_text()
+    )
