@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ftb import private_files
+
 STATE_FILE_ENV = "FTB_STATE_FILE"
 DEFAULT_STATE_FILE = Path(".ftb") / "local.json"
 PROJECT_MARKER = "cdk.json"
@@ -115,10 +117,11 @@ def running(path: Path) -> LocalCloudState | None:
 
 
 def write(path: Path, state: LocalCloudState) -> None:
-    """Atomically: a reader sees the old document or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Atomically: a reader sees the old document or the new one, never half of one. It holds
+    credentials and API keys: readable by the user only (ftb/private_files.py)."""
+    private_files.make_directory(path.parent)
     staging = path.with_name(f".{path.name}.{os.getpid()}")
-    staging.write_text(state.to_json(), encoding="utf-8")
+    private_files.write_bytes(staging, state.to_json().encode("utf-8"))
     staging.replace(path)
 
 

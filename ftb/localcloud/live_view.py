@@ -6,7 +6,9 @@ Generic: it knows no application. Its figures come from signals any stack has:
 - dead letters: records the event source mappings delivered from a queue that is another
   queue's dead-letter target (its RedrivePolicy), plus the messages still waiting there;
 - each function's invocations (the REPORT line that ends each one) and errors (the
-  `[ERROR] Type: message` record Lambda's Python runtime writes for an unhandled exception).
+  `[ERROR] Type: message` record Lambda's Python runtime writes for an unhandled exception);
+- the local cloud's own checkpoints: the age of the last good one, always, and the reason
+  when the last attempt failed (read even when the endpoint is too busy to answer the rest).
 
 An execution that ends FAILED, TIMED_OUT or ABORTED is printed above the view as one line
 (error and cause), never as a traceback; so are the errors that need attention (crashes,
@@ -55,6 +57,8 @@ class Snapshot:
     functions: dict[str, FunctionCounts] = field(default_factory=dict)
     accepted_per_second: float = 0.0
     finished_per_second: float = 0.0
+    checkpoint: str = ""  # the last good checkpoint's age (and a failure), when there is one
+    checkpoint_failing: bool = False
 
     @property
     def accepted(self) -> int:
@@ -130,7 +134,8 @@ def failure_line(name: str, status: str, error: Any, cause: Any) -> Text:
 
 
 def render(stack_name: str, snapshot: Snapshot) -> RenderableType:
-    """Five short lines: the API, the executions, dead letters, the functions' errors."""
+    """Six short lines: the API, the executions, dead letters, the functions' errors, the
+    saved state."""
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column()
@@ -154,6 +159,8 @@ def render(stack_name: str, snapshot: Snapshot) -> RenderableType:
     counted = sorted(s.functions.items())
     functions = " · ".join(f"{name} {c.errors}/{c.invocations}" for name, c in counted)
     grid.add_row("Errors/calls", functions or "-")
+    if s.checkpoint:
+        grid.add_row("Saved state", Text(s.checkpoint, style="red" if s.checkpoint_failing else ""))
     minutes, seconds = divmod(int(s.uptime_seconds), 60)
     title = Text.assemble(
         (stack_name, "bold"), f" · up {minutes}m{seconds:02d}s · Ctrl-C stops", style="dim"
@@ -170,6 +177,8 @@ class Sources:
     state_machine_arns: list[str]
     dead_letter_queue_urls: list[str]
     delivered_from_dead_letter_queues: Callable[[], int]
+    # The checkpoints' state as (line, failing): persistence's CheckpointHealth.
+    checkpoint: Callable[[], tuple[str, bool]] | None = None
 
 
 def dead_letter_queue_urls(sqs: Any, queue_urls: list[str]) -> list[str]:
@@ -233,12 +242,19 @@ class LiveView:
             try:
                 self.poll()
             except Exception:  # the endpoint is stopping, or busy: try again next time
-                continue
+                # The checkpoints' line reads no endpoint: it stays current regardless.
+                with contextlib.suppress(Exception):
+                    self._read_checkpoint(self.snapshot)
             self._live.update(self._render())
+
+    def _read_checkpoint(self, snapshot: Snapshot) -> None:
+        if self.sources.checkpoint is not None:
+            snapshot.checkpoint, snapshot.checkpoint_failing = self.sources.checkpoint()
 
     def poll(self) -> None:
         snapshot = Snapshot(uptime_seconds=time.monotonic() - self._started)
         self.counters.copy_into(snapshot)
+        self._read_checkpoint(snapshot)
         for arn in self.sources.state_machine_arns:
             self._count_executions(arn, snapshot)
         for url in self.sources.dead_letter_queue_urls:

@@ -29,7 +29,7 @@ from typing import IO, Any
 from botocore.config import Config
 
 from ftb import startup_gc, statefile
-from ftb.localcloud import api_access, persistence
+from ftb.localcloud import api_access, exposure, persistence
 from ftb.localcloud import synth as synthesis
 from ftb.localcloud.apigateway import ApiGateway, ApiServer, RestApi
 from ftb.localcloud.apigateway.intake import IntakeGate
@@ -183,6 +183,8 @@ class LocalCloud:
             options.region,
             say=lambda line: self.say(f"ftb local: {line}"),
             checkpoint_seconds=options.checkpoint_seconds,
+            # A failed checkpoint needs attention in every mode, and goes to the cloud's log.
+            warn=lambda line: self.terminal.attention("ftb local", line),
         )
         self.hurry = threading.Event()  # a second Ctrl-C: stop draining, save now
 
@@ -419,10 +421,20 @@ class LocalCloud:
             state_machine_arns=sorted(self.stack.state_machines.values()),
             dead_letter_queue_urls=dead_letter_urls,
             delivered_from_dead_letter_queues=lambda: sum(p.delivered for p in consumers),
+            checkpoint=self._checkpoint_line,
         )
         return LiveView(
             self.template.stack_name, sources, self.terminal.counters, self.terminal.console
         )
+
+    def _exposure_lines(self) -> list[str]:
+        assert self.endpoint is not None
+        line = exposure.warning(self.options.host, self.endpoint.url)
+        return [] if line is None else ["", line]
+
+    def _checkpoint_line(self) -> tuple[str, bool]:
+        health = self.keeper.checkpoint_health()
+        return health.line(), health.failure is not None
 
     def banner(self) -> str:
         assert self.stack is not None and self.template is not None and self.endpoint is not None
@@ -439,6 +451,7 @@ class LocalCloud:
             "",
             f"ftb local: {self.template.stack_name} is running "
             f"(ready in {self.ready_seconds:.1f} s; {synth})",
+            *self._exposure_lines(),
             "",
             f"  API           {self.api_url}/<stage>/...  (API Gateway REST, Lambda proxy)",
             f"  AWS endpoint  {self.endpoint.url}  (SQS, Step Functions, DynamoDB, "

@@ -30,6 +30,10 @@ from ftb.localcloud.endpoint.engine_caches import answer_engine_calls_with, inst
 from ftb.localcloud.endpoint.in_process import InProcessTransport
 from ftb.localcloud.endpoint.moto_hot_paths import install_moto_hot_paths
 from ftb.localcloud.endpoint.moto_races import install_moto_race_fixes
+from ftb.localcloud.endpoint.moto_sqs_races import (
+    install_moto_sqs_race_fixes,
+    receive_steps_guarded_by,
+)
 from ftb.localcloud.endpoint.refusals import Refusals, name_rest_call
 from ftb.localcloud.lambda_runtime import LambdaRuntime
 from ftb.localcloud.lambda_runtime.control_api import LambdaControlApi
@@ -153,6 +157,7 @@ class AwsEndpoint:
         install_engine_caches()
         install_moto_hot_paths()
         install_moto_race_fixes()
+        install_moto_sqs_race_fixes()
         self._moto = DomainDispatcherApplication(create_backend_app)
         self._server = make_server(
             self.host, self.port, self._wsgi, threaded=True, request_handler=_RequestHandler
@@ -211,10 +216,13 @@ class AwsEndpoint:
             if response is not None:
                 return response(environ, start_response)  # type: ignore[no-any-return]
         gate = self.gate
-        if gate is not None and gate.applies(call.service, call.operation):
+        if gate is None:
+            return self._moto(environ, start_response)  # type: ignore[no-any-return]
+        if gate.applies(call.service, call.operation):
             with gate.shared():
                 return self._moto(environ, start_response)  # type: ignore[no-any-return]
-        return self._moto(environ, start_response)  # type: ignore[no-any-return]
+        with receive_steps_guarded_by(gate):  # a long poll holds the gate per step only
+            return self._moto(environ, start_response)  # type: ignore[no-any-return]
 
 
 class _FunctionApi:

@@ -10,6 +10,7 @@ graceful stop; `keeper` ties them to a running cloud (load, restore, checkpoints
 from ftb.localcloud.persistence.drain import DEFAULT_DRAIN_SECONDS, DrainResult, drain
 from ftb.localcloud.persistence.keeper import (
     DEFAULT_CHECKPOINT_SECONDS,
+    CheckpointHealth,
     IncompatibleSnapshot,
     RestoreSummary,
     SaveFigures,
@@ -20,6 +21,7 @@ from ftb.localcloud.persistence.store import SnapshotError, SnapshotStore, state
 __all__ = [
     "DEFAULT_CHECKPOINT_SECONDS",
     "DEFAULT_DRAIN_SECONDS",
+    "CheckpointHealth",
     "DrainResult",
     "IncompatibleSnapshot",
     "RestoreSummary",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,8 +31,45 @@ from ftb.localcloud.persistence.store import (
 )
 
 DEFAULT_CHECKPOINT_SECONDS = 2.0
+# While checkpoints keep failing, the attention line is repeated this often (with the age of
+# the last good one): a cloud left running should not look saved when it is not.
+FAILING_REMINDER_SECONDS = 300.0
+_REASON_CHARS = 100
 
 Say = Callable[[str], None]
+
+
+@dataclass
+class CheckpointHealth:
+    """What the live view shows of the checkpoints: the age of the last good one, always."""
+
+    enabled: bool
+    last_good_at: float | None  # the snapshot on disk (restored, or the last save)
+    failure: str | None  # a short reason, when the last attempt failed
+    failures_in_a_row: int = 0
+
+    def line(self) -> str:
+        if not self.enabled:
+            return "at Ctrl-C only (--checkpoint-seconds 0)"
+        last = "none yet" if self.last_good_at is None else age_text(self.last_good_at)
+        if self.failure is None:
+            return f"last saved {last}"
+        return (
+            f"last good checkpoint {last}; the last {self.failures_in_a_row} attempt(s) "
+            f"failed: {self.failure}"
+        )
+
+
+def _reason(error: BaseException) -> str:
+    """One line: the error's type and message, and where an unexpected one was raised."""
+    text = " ".join(f"{type(error).__name__}: {error}".split())
+    if len(text) > _REASON_CHARS:
+        text = text[: _REASON_CHARS - 1] + "…"
+    if not isinstance(error, (OSError, TimeoutError)):
+        frames = traceback.extract_tb(error.__traceback__)
+        if frames:
+            text += f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno})"
+    return text
 
 
 class IncompatibleSnapshot(SnapshotError):
@@ -52,6 +90,7 @@ class SaveFigures:
 class Capture:
     document: dict[str, Any]
     capture_seconds: float
+    calls: int  # the gate's count of calls at the capture
 
 
 @dataclass
@@ -91,10 +130,13 @@ class StateKeeper:
         say: Say,
         *,
         checkpoint_seconds: float = DEFAULT_CHECKPOINT_SECONDS,
+        warn: Say | None = None,
     ) -> None:
         self.store = SnapshotStore(directory)
         self.region = region
         self.say = say
+        # A failed checkpoint: shown in every mode and written to the cloud's log.
+        self.warn = warn or say
         self.gate = SnapshotGate()
         self.checkpoint_seconds = checkpoint_seconds
         self.runtime: LambdaRuntime | None = None
@@ -113,6 +155,11 @@ class StateKeeper:
         self.summary: RestoreSummary | None = None
         self.set_aside: Path | None = None
         self.last_save: SaveFigures | None = None
+        self._last_good_at: float | None = None
+        self._failure: str | None = None
+        self._failures_in_a_row = 0
+        self._reported: set[str] = set()  # failure reasons said since the last good one
+        self._reminded_at = 0.0
 
     @property
     def armed(self) -> bool:
@@ -171,6 +218,7 @@ class StateKeeper:
                 "start empty with `ftb local --fresh`"
             ) from None
         self.summary.discarded_partial = loaded.discarded_partial
+        self._last_good_at = self.summary.saved_at
         self._loaded = None  # the restored state is the cloud's now
         self._armed = True
         return self.summary
@@ -218,15 +266,13 @@ class StateKeeper:
             services["functions"] = functions.capture(self.runtime, self._function_baseline)
             services["faults"] = fault_counters.capture(self.faults)
             current_shape = shape.current(self.region)
-        self._calls_at_last_save = calls
-        self._functions_at_last_save = services["functions"]
         document = {
             "savedAt": time.time(),
             "shape": current_shape,
             "fingerprint": shape.fingerprint(current_shape),
             "services": services,
         }
-        return Capture(document, time.perf_counter() - started)
+        return Capture(document, time.perf_counter() - started, calls)
 
     def save(self) -> SaveFigures | None:
         """A checkpoint (atomic); None when saving is not armed (the start did not restore)."""
@@ -246,6 +292,10 @@ class StateKeeper:
                 running=running,
                 messages=sqs.message_count(services["sqs"]),
             )
+            self._last_good_at = float(taken.document["savedAt"])
+            # Only once written: after a failed write the next interval must try again.
+            self._calls_at_last_save = taken.calls
+            self._functions_at_last_save = services["functions"]
             return self.last_save
 
     def _changed_since_last_save(self) -> bool:
@@ -277,15 +327,54 @@ class StateKeeper:
         return max(self.checkpoint_seconds, 2 * spent)
 
     def _checkpoint_loop(self) -> None:
+        """Survives any error: the previous snapshot stays the good one, the next interval
+        tries again, and the failure is said once per distinct reason (and reminded while it
+        lasts), never a line every two seconds."""
         while not self._stop_checkpoints.wait(self.next_checkpoint_in()):
-            if not self._changed_since_last_save():
-                continue
             try:
+                if not self._changed_since_last_save():
+                    continue
                 self.save()
-            except TimeoutError as error:
-                self.say(f"checkpoint skipped ({error}); the next one follows")
-            except OSError as error:
-                self.say(f"checkpoint failed: cannot write {self.store.path} ({error})")
+            except Exception as error:
+                self._checkpoint_failed(error)
+            else:
+                self._checkpoint_succeeded()
+
+    def _checkpoint_failed(self, error: Exception) -> None:
+        reason = _reason(error)
+        self._failure = reason
+        self._failures_in_a_row += 1
+        now = time.monotonic()
+        last = "none yet" if self._last_good_at is None else age_text(self._last_good_at)
+        if reason not in self._reported:
+            self._reported.add(reason)
+            self._reminded_at = now
+            what = "skipped" if isinstance(error, TimeoutError) else "failed"
+            self.warn(
+                f"checkpoint {what} ({reason}); the last good one ({last}) in "
+                f"{self.store.directory} is kept, and the next interval tries again"
+            )
+        elif now - self._reminded_at >= FAILING_REMINDER_SECONDS:
+            self._reminded_at = now
+            self.warn(
+                f"checkpoints still failing ({self._failures_in_a_row} in a row, last: "
+                f"{reason}); the last good one is {last}"
+            )
+
+    def _checkpoint_succeeded(self) -> None:
+        if self._failure is not None:
+            self.warn(f"checkpoints work again, after {self._failures_in_a_row} failed")
+        self._failure = None
+        self._failures_in_a_row = 0
+        self._reported.clear()
+
+    def checkpoint_health(self) -> CheckpointHealth:
+        return CheckpointHealth(
+            enabled=self.checkpoint_seconds > 0,
+            last_good_at=self._last_good_at,
+            failure=self._failure,
+            failures_in_a_row=self._failures_in_a_row,
+        )
 
     def stop_checkpoints(self) -> None:
         self._stop_checkpoints.set()

@@ -3,8 +3,11 @@
 Every call to moto holds the gate shared; a snapshot holds it exclusively (new calls wait, the
 calls under way finish first). So a dead-letter message and the execution that sent it, or a
 queue message and the execution its consumer started, are saved together or not at all.
-SQS ReceiveMessage is left outside: it can long-poll for seconds, and what it changes (a
-receive count, a visibility timeout) is consistent whichever side of the snapshot it lands.
+SQS ReceiveMessage does not hold it for the whole call, which can long-poll for seconds: each
+of its scans of the queue (which marks messages received and moves the ones past
+`maxReceiveCount` to the dead-letter queue) holds it shared as a `step()`, its waits do not
+(endpoint/moto_sqs_races.py). So a dead letter is in its queue or in its dead-letter queue in
+every snapshot, never in both or neither.
 Step Functions executions move on in their own threads while the gate is held, but their
 effects on other services are calls through the endpoint, which wait.
 """
@@ -14,9 +17,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
-_UNGATED = {("sqs", "ReceiveMessage")}
+# Calls that hold the gate per step themselves (a long poll must not hold it while it waits).
+_STEPPED = {("sqs", "ReceiveMessage")}
 
 
 class SnapshotGate:
@@ -29,15 +33,31 @@ class SnapshotGate:
 
     @staticmethod
     def applies(service: str | None, operation: str | None) -> bool:
-        return (service, operation) not in _UNGATED
+        """The whole call holds the gate; otherwise it holds `step()` around each change."""
+        return (service, operation) not in _STEPPED
 
     @contextmanager
     def shared(self) -> Iterator[None]:
+        """A call to moto (counted: the next checkpoint has something to save)."""
+        with self._held(counted=True):
+            yield
+
+    def step(self) -> AbstractContextManager[None]:
+        """One step of a long call (a receive's scan); `changed()` counts it when it changed
+        something, so idle long polls do not make every checkpoint save."""
+        return self._held(counted=False)
+
+    def changed(self) -> None:
+        with self._condition:
+            self.calls += 1
+
+    @contextmanager
+    def _held(self, *, counted: bool) -> Iterator[None]:
         with self._condition:
             while self._exclusive or self._writer_waiting:
                 self._condition.wait()
             self._shared += 1
-            self.calls += 1
+            self.calls += int(counted)
         try:
             yield
         finally:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ftb import private_files
 from ftb.localcloud.persistence import codec
 
 FORMAT = "ftb-local-snapshot"
@@ -52,11 +53,9 @@ class SnapshotStore:
     def write(self, document: dict[str, Any]) -> int:
         """Write atomically; returns the size in bytes."""
         data = codec.dumps({"format": FORMAT, "version": VERSION, **document})
-        self.directory.mkdir(parents=True, exist_ok=True)
-        with open(self.partial, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
+        # Messages, items, log events, configuration values: readable by the user only.
+        private_files.narrow_directory(self.directory)
+        private_files.write_bytes(self.partial, data, sync=True)
         os.replace(self.partial, self.path)
         with contextlib.suppress(OSError):  # make the rename itself durable
             descriptor = os.open(self.directory, os.O_RDONLY)
@@ -68,6 +67,7 @@ class SnapshotStore:
 
     def read(self) -> LoadedSnapshot | None:
         """The last complete snapshot, None when there is none; SnapshotError when unusable."""
+        self._narrow()
         discarded = self.partial.exists()
         if discarded:
             self.partial.unlink(missing_ok=True)
@@ -100,8 +100,19 @@ class SnapshotStore:
             )
         return LoadedSnapshot(document, self.path, discarded)
 
+    def _narrow(self) -> None:
+        """A saved state an older `ftb local` wrote with the umask's modes: user only now."""
+        if not self.directory.is_dir():
+            return
+        with contextlib.suppress(OSError):
+            private_files.narrow_directory(self.directory)
+            for path in self.directory.iterdir():
+                if path.is_file() and path.stat().st_mode & 0o077:
+                    os.chmod(path, private_files.FILE_MODE)
+
     def set_aside(self) -> Path | None:
         """`--fresh`: keep the old snapshot (one generation) instead of deleting it."""
+        self._narrow()
         self.partial.unlink(missing_ok=True)
         if not self.path.exists():
             return None
