@@ -55,6 +55,7 @@ class Snapshot:
     functions: dict[str, FunctionCounts] = field(default_factory=dict)
     accepted_per_second: float = 0.0
     finished_per_second: float = 0.0
+    alarms: dict[str, str] = field(default_factory=dict)  # CloudWatch alarm name -> state
 
     @property
     def accepted(self) -> int:
@@ -154,11 +155,25 @@ def render(stack_name: str, snapshot: Snapshot) -> RenderableType:
     counted = sorted(s.functions.items())
     functions = " · ".join(f"{name} {c.errors}/{c.invocations}" for name, c in counted)
     grid.add_row("Errors/calls", functions or "-")
+    if s.alarms:
+        grid.add_row("Alarms", alarm_summary(s.alarms))
     minutes, seconds = divmod(int(s.uptime_seconds), 60)
     title = Text.assemble(
         (stack_name, "bold"), f" · up {minutes}m{seconds:02d}s · Ctrl-C stops", style="dim"
     )
     return Group(title, grid)
+
+
+def alarm_summary(alarms: dict[str, str]) -> str:
+    """ "12 OK · 1 ALARM (DeadLetteredTasks) · 0 INSUFFICIENT_DATA": names of those in ALARM."""
+    firing = sorted(name for name, state in alarms.items() if state == "ALARM")
+    count = {state: sum(1 for v in alarms.values() if v == state) for state in ("OK", "ALARM")}
+    waiting = len(alarms) - count["OK"] - count["ALARM"]
+    names = f" ({', '.join(firing)})" if firing else ""
+    return (
+        f"[green]{count['OK']} OK[/] · [red]{count['ALARM']} ALARM{names}[/] · "
+        f"{waiting} INSUFFICIENT_DATA"
+    )
 
 
 @dataclass
@@ -170,6 +185,7 @@ class Sources:
     state_machine_arns: list[str]
     dead_letter_queue_urls: list[str]
     delivered_from_dead_letter_queues: Callable[[], int]
+    alarms: Any = None  # a CloudWatch client: the alarms' states (DescribeAlarms)
 
 
 def dead_letter_queue_urls(sqs: Any, queue_urls: list[str]) -> list[str]:
@@ -251,6 +267,12 @@ class LiveView:
             )["Attributes"]
             snapshot.dead_letter_waiting += sum(int(value) for value in attributes.values())
         snapshot.dead_lettered = self.sources.delivered_from_dead_letter_queues()
+        if self.sources.alarms is not None:
+            prefix = f"{self.stack_name}-"
+            for page in self.sources.alarms.get_paginator("describe_alarms").paginate():
+                for alarm in page.get("MetricAlarms", []):
+                    name = str(alarm["AlarmName"])
+                    snapshot.alarms[name.removeprefix(prefix)] = str(alarm["StateValue"])
         self._rates(snapshot)
         self._baseline = False
         self.snapshot = snapshot
