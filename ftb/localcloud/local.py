@@ -276,9 +276,7 @@ class LocalCloud:
         )
         self.endpoint.register("monitoring", cloudwatch.api)
         self.runtime.metrics = cloudwatch.lambda_metrics
-        cloudwatch.on_transition(
-            lambda alarm, old, new: self.terminal.alarm_line(transition_line(alarm, old, new))
-        )
+        cloudwatch.on_transition(self._alarm_transition)
         self.endpoint.gate = self.keeper.gate
         self.endpoint.start()
         clients = self.clients = Clients(self.endpoint.url, options.region, self.endpoint.transport)
@@ -421,6 +419,12 @@ class LocalCloud:
     def _function_echo(self, function: str, line: str) -> None:
         prefix = f"{self.template.stack_name}-" if self.template else ""
         self.terminal.function_line(function.removeprefix(prefix), line)
+
+    def _alarm_transition(self, alarm: Any, old: str, new: str) -> None:
+        """One line per transition; a new alarm's first OK is not news (it stays in the
+        alarm's history, as on AWS)."""
+        if not (old == "INSUFFICIENT_DATA" and new == "OK"):
+            self.terminal.alarm_line(transition_line(alarm, old, new))
 
     def _api_echo(self, line: str) -> None:
         self.terminal.api_line(line)

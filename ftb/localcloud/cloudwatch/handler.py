@@ -93,6 +93,19 @@ def _page(items: list[Any], request: dict[str, Any], size: int) -> tuple[list[An
 class CloudWatchApi:
     """The handler; `store` and `alarms` are the local CloudWatch's (service.py)."""
 
+    operations = frozenset(
+        {
+            "PutMetricData",
+            "GetMetricData",
+            "ListMetrics",
+            "PutMetricAlarm",
+            "DeleteAlarms",
+            "DescribeAlarms",
+            "DescribeAlarmHistory",
+            "SetAlarmState",
+        }
+    )
+
     def __init__(self, store: MetricStore, alarms: Alarms) -> None:
         self.store = store
         self.alarms = alarms
@@ -106,7 +119,7 @@ class CloudWatchApi:
             "DescribeAlarmHistory": self.describe_alarm_history,
             "SetAlarmState": self.set_alarm_state,
         }
-        self.operations = frozenset(self._operations)
+        assert set(self._operations) == self.operations
 
     def handle(self, call: AwsCall) -> Response | None:
         if call.protocol == "query":

@@ -62,10 +62,10 @@ def _status(execution: Any) -> str:
 
 def executions(state_machine_arn: str) -> Iterator[ExecutionRecord]:
     """The state machine's executions, oldest first (moto appends them as they start)."""
-    from moto.stepfunctions.models import stepfunctions_backends
+    from moto.stepfunctions.responses import get_backend  # the engine's, when it executes
 
     parts = state_machine_arn.split(":")
-    backend = stepfunctions_backends[parts[4]][parts[3]]
+    backend = get_backend(parts[4], parts[3])
     try:
         machine = backend.describe_state_machine(state_machine_arn)
     except Exception:  # gone (a hot reload replaced it)

@@ -150,7 +150,7 @@ def test_an_alarm_with_metric_math_reads_its_metrics_from_the_store() -> None:
         (
             {"ComparisonOperator": "LessThanLowerOrGreaterThanUpperThreshold"},
             "InvalidParameterValue",
-        ),  # noqa: E501
+        ),
         ({"Threshold": None}, "MissingParameter"),
     ],
 )
