@@ -338,10 +338,9 @@ class LocalCloud:
             self.pollers,
             created_at,
         )
-        stack = self.stack
         cloudwatch.start(  # after provisioning: it samples the stack's queues and executions
-            lambda: [(q.name, q.arn) for q in stack.queues.values()],
-            lambda: list(stack.state_machines.values()),
+            lambda: [(q.name, q.arn) for q in self.stack.queues.values()] if self.stack else [],
+            lambda: list(self.stack.state_machines.values()) if self.stack else [],
         )
         self.keeper.start_checkpoints()
         statefile.write(self.options.state_path, self.state())

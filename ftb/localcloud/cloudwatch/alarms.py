@@ -347,6 +347,8 @@ class Alarms:
         alarm = MetricAlarm.from_params(params, self.region, self.account)
         with self._lock:
             previous = self._alarms.get(alarm.name)
+            if previous is not None and previous.params == alarm.params:
+                return previous  # the same configuration (a hot reload): nothing changes
             if previous is not None:  # an update keeps the state, as PutMetricAlarm does
                 alarm.state, alarm.reason = previous.state, previous.reason
                 alarm.reason_data = previous.reason_data
