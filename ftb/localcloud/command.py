@@ -136,6 +136,14 @@ def register(subparsers: Any) -> None:
         metavar="KEY=VALUE",
         help="CDK context for the synth, as `cdk -c` takes it, e.g. apiAuth=apiKey (repeatable)",
     )
+    parser.add_argument(
+        "--alarm-period-scale",
+        type=_alarm_scale,
+        default=1.0,
+        metavar="F",
+        help="evaluate the CloudWatch alarms in scaled time: a period of P seconds lasts "
+        "P x F real seconds, evaluations run every 60 x F s (0 < F <= 1; default 1: real time)",
+    )
     parser.add_argument("--resynth", action="store_true", help="synthesize even if cached")
     parser.add_argument(
         "--fresh",
@@ -208,6 +216,7 @@ def _run_local(args: argparse.Namespace) -> int:
         watch=args.watch,
         context=dict(args.context),
         fresh=args.fresh,
+        alarm_period_scale=args.alarm_period_scale,
     )
     if args.checkpoint_seconds is not None:
         options.checkpoint_seconds = max(0.0, args.checkpoint_seconds)
@@ -239,6 +248,16 @@ def _output_mode(args: argparse.Namespace) -> Any:
     from ftb.localcloud.terminal import Mode
 
     return Mode.VERBOSE if args.verbose else Mode.QUIET if args.quiet else Mode.LIVE
+
+
+def _alarm_scale(text: str) -> float:
+    try:
+        scale = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < scale <= 1:
+        raise argparse.ArgumentTypeError("the alarm period scale must be within (0, 1]")
+    return scale
 
 
 def _faults(args: argparse.Namespace) -> Any:

@@ -60,6 +60,8 @@ class Snapshot:
     checkpoint: str = ""  # the last good checkpoint's age (and a failure), when there is one
     checkpoint_failing: bool = False
 
+    alarms: dict[str, str] = field(default_factory=dict)  # CloudWatch alarm name -> state
+
     @property
     def accepted(self) -> int:
         return self.api_by_status.get(202, 0)
@@ -161,11 +163,26 @@ def render(stack_name: str, snapshot: Snapshot) -> RenderableType:
     grid.add_row("Errors/calls", functions or "-")
     if s.checkpoint:
         grid.add_row("Saved state", Text(s.checkpoint, style="red" if s.checkpoint_failing else ""))
+
+    if s.alarms:
+        grid.add_row("Alarms", alarm_summary(s.alarms))
     minutes, seconds = divmod(int(s.uptime_seconds), 60)
     title = Text.assemble(
         (stack_name, "bold"), f" · up {minutes}m{seconds:02d}s · Ctrl-C stops", style="dim"
     )
     return Group(title, grid)
+
+
+def alarm_summary(alarms: dict[str, str]) -> str:
+    """ "12 OK · 1 ALARM (DeadLetteredTasks) · 0 INSUFFICIENT_DATA": names of those in ALARM."""
+    firing = sorted(name for name, state in alarms.items() if state == "ALARM")
+    count = {state: sum(1 for v in alarms.values() if v == state) for state in ("OK", "ALARM")}
+    waiting = len(alarms) - count["OK"] - count["ALARM"]
+    names = f" ({', '.join(firing)})" if firing else ""
+    return (
+        f"[green]{count['OK']} OK[/] · [red]{count['ALARM']} ALARM{names}[/] · "
+        f"{waiting} INSUFFICIENT_DATA"
+    )
 
 
 @dataclass
@@ -179,6 +196,8 @@ class Sources:
     delivered_from_dead_letter_queues: Callable[[], int]
     # The checkpoints' state as (line, failing): persistence's CheckpointHealth.
     checkpoint: Callable[[], tuple[str, bool]] | None = None
+
+    alarms: Any = None  # a CloudWatch client: the alarms' states (DescribeAlarms)
 
 
 def dead_letter_queue_urls(sqs: Any, queue_urls: list[str]) -> list[str]:
@@ -267,6 +286,12 @@ class LiveView:
             )["Attributes"]
             snapshot.dead_letter_waiting += sum(int(value) for value in attributes.values())
         snapshot.dead_lettered = self.sources.delivered_from_dead_letter_queues()
+        if self.sources.alarms is not None:
+            prefix = f"{self.stack_name}-"
+            for page in self.sources.alarms.get_paginator("describe_alarms").paginate():
+                for alarm in page.get("MetricAlarms", []):
+                    name = str(alarm["AlarmName"])
+                    snapshot.alarms[name.removeprefix(prefix)] = str(alarm["StateValue"])
         self._rates(snapshot)
         self._baseline = False
         self.snapshot = snapshot

@@ -33,6 +33,8 @@ from ftb.localcloud import api_access, exposure, persistence
 from ftb.localcloud import synth as synthesis
 from ftb.localcloud.apigateway import ApiGateway, ApiServer, RestApi
 from ftb.localcloud.apigateway.intake import IntakeGate
+from ftb.localcloud.cloudwatch import NOT_EMULATED as CLOUDWATCH_NOT_EMULATED
+from ftb.localcloud.cloudwatch import LocalCloudWatch, transition_line
 from ftb.localcloud.control_plane import register_control_plane
 from ftb.localcloud.endpoint import AwsEndpoint, display_host
 from ftb.localcloud.endpoint.in_process import InProcessTransport
@@ -53,6 +55,7 @@ from ftb.localcloud.provision import (
 )
 from ftb.localcloud.stepfunctions_reads import StepFunctionsReads
 from ftb.localcloud.template import Resolver, StackContext, Template, TemplateError, load_template
+from ftb.localcloud.template.model import ACCOUNT_ID
 from ftb.localcloud.terminal import Mode, Terminal
 
 DEFAULT_API_PORT = 3000
@@ -96,6 +99,7 @@ class LocalOptions:
     fresh: bool = False  # start empty: the saved state is set aside, not restored
     checkpoint_seconds: float = persistence.DEFAULT_CHECKPOINT_SECONDS  # 0: no checkpoints
     drain_seconds: float = persistence.DEFAULT_DRAIN_SECONDS  # a graceful stop's bound
+    alarm_period_scale: float = 1.0  # CloudWatch alarms in scaled time (cloudwatch/alarms.py)
 
     @property
     def state_path(self) -> Path:
@@ -149,6 +153,7 @@ class Clients:
         self.dynamodb = client("dynamodb")
         self.stepfunctions = client("stepfunctions")
         self.logs = client("logs")
+        self.cloudwatch = client("cloudwatch")
 
 
 class LocalCloud:
@@ -169,6 +174,7 @@ class LocalCloud:
         self.api: ApiServer | None = None
         self.pollers: list[SqsPoller] = []
         self.faults: Faults | None = None
+        self.cloudwatch: LocalCloudWatch | None = None
         self.terminal = Terminal(options.output, FunctionLog(log_file_path(options.state_path)))
         # What a hot reload (ftb/localcloud/hot_reload) provisions against and swaps.
         self.clients: Clients | None = None
@@ -266,6 +272,13 @@ class LocalCloud:
         self.endpoint.register("logs", LogsInsightsApi())
         self.endpoint.register("logs", FilterPatternGuard())  # what moto's filter gets wrong
         self.endpoint.register("states", StepFunctionsReads())
+        # CloudWatch: metrics collected from the runtime and sampled, alarms evaluated.
+        cloudwatch = self.cloudwatch = LocalCloudWatch(
+            options.region, ACCOUNT_ID, options.alarm_period_scale
+        )
+        self.endpoint.register("monitoring", cloudwatch.api)
+        self.runtime.metrics = cloudwatch.lambda_metrics
+        cloudwatch.on_transition(self._alarm_transition)
         self.endpoint.gate = self.keeper.gate
         self.endpoint.start()
         clients = self.clients = Clients(self.endpoint.url, options.region, self.endpoint.transport)
@@ -326,6 +339,10 @@ class LocalCloud:
             self.outputs,
             self.pollers,
             created_at,
+        )
+        cloudwatch.start(  # after provisioning: it samples the stack's queues and executions
+            lambda: [(q.name, q.arn) for q in self.stack.queues.values()] if self.stack else [],
+            lambda: list(self.stack.state_machines.values()) if self.stack else [],
         )
         self.keeper.start_checkpoints()
         statefile.write(self.options.state_path, self.state())
@@ -404,6 +421,12 @@ class LocalCloud:
         prefix = f"{self.template.stack_name}-" if self.template else ""
         self.terminal.function_line(function.removeprefix(prefix), line)
 
+    def _alarm_transition(self, alarm: Any, old: str, new: str) -> None:
+        """One line per transition; a new alarm's first OK is not news (it stays in the
+        alarm's history, as on AWS)."""
+        if not (old == "INSUFFICIENT_DATA" and new == "OK"):
+            self.terminal.alarm_line(transition_line(alarm, old, new))
+
     def _api_echo(self, line: str) -> None:
         self.terminal.api_line(line)
 
@@ -422,6 +445,8 @@ class LocalCloud:
             dead_letter_queue_urls=dead_letter_urls,
             delivered_from_dead_letter_queues=lambda: sum(p.delivered for p in consumers),
             checkpoint=self._checkpoint_line,
+
+            alarms=clients.cloudwatch,
         )
         return LiveView(
             self.template.stack_name, sources, self.terminal.counters, self.terminal.console
@@ -455,7 +480,8 @@ class LocalCloud:
             "",
             f"  API           {self.api_url}/<stage>/...  (API Gateway REST, Lambda proxy)",
             f"  AWS endpoint  {self.endpoint.url}  (SQS, Step Functions, DynamoDB, "
-            "CloudWatch Logs, Lambda, the stack in CloudFormation; any credentials)",
+            "CloudWatch Logs, CloudWatch metrics and alarms, Lambda, the stack in "
+            "CloudFormation; any credentials)",
             f"  region        {self.options.region}",
             *api_access.banner_lines(
                 list(stack.rest_apis.values()), self.options.region, stack.usage_plans
@@ -499,6 +525,7 @@ class LocalCloud:
             lines += ["", "Not emulated (in the template, ignored locally):"]
             for kind, ids in sorted(stack.not_emulated.items()):
                 lines.append(f"  {kind} ({len(ids)})")
+        lines += ["", *self._alarm_lines()]
         if self.faults is not None:
             lines += ["", f"Fault injection ON (counters: GET {self.endpoint.url}/_ftb/faults):"]
             lines += [f"  {line}" for line in self.faults.config.describe(self.options.region)]
@@ -508,6 +535,17 @@ class LocalCloud:
             lines += [f"  {warning}" for warning in stack.warnings]
         lines += ["", *self.try_it(), "", "Ctrl-C stops everything.", ""]
         return "\n".join(lines)
+
+    def _alarm_lines(self) -> list[str]:
+        assert self.cloudwatch is not None
+        alarms = self.cloudwatch.alarms.all()
+        scale = self.cloudwatch.scale
+        clock = "real time" if scale == 1 else f"scaled time: a period lasts x{scale:g}"
+        return [
+            f"CloudWatch alarms: {len(alarms)} evaluated every "
+            f"{self.cloudwatch.tick_seconds:g} s ({clock}; --alarm-period-scale)",
+            f"  not emulated: {CLOUDWATCH_NOT_EMULATED}",
+        ]
 
     def _saved_state_lines(self) -> list[str]:
         keeper = self.keeper
@@ -573,6 +611,8 @@ class LocalCloud:
         deadline = time.monotonic() + 1.0  # a poller in a long poll ends with the endpoint
         for poller in self.pollers:
             poller.stop(timeout=max(0.0, deadline - time.monotonic()))
+        if self.cloudwatch is not None:
+            self.cloudwatch.stop()
         if self.runtime is not None:
             with contextlib.suppress(Exception):
                 self.runtime.shutdown()

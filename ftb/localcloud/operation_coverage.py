@@ -11,6 +11,7 @@ from __future__ import annotations
 import botocore.session
 
 from ftb.localcloud.cloudformation import CloudFormationApi
+from ftb.localcloud.cloudwatch.handler import CloudWatchApi
 from ftb.localcloud.endpoint.refusals import EMULATED_SERVICES, answered
 from ftb.localcloud.lambda_control.event_source_mappings import EventSourceMappingApi
 from ftb.localcloud.lambda_control.function_api import FunctionSubresourceApi
@@ -29,9 +30,10 @@ HANDLERS: dict[str, frozenset[str]] = {
         | FunctionSubresourceApi.operations
     ),
     "cloudformation": CloudFormationApi.operations,
+    "monitoring": CloudWatchApi.operations,
 }
 # botocore's model name of each signing name.
-MODELS = {"states": "stepfunctions"}
+MODELS = {"states": "stepfunctions", "monitoring": "cloudwatch"}
 
 
 def declared(service: str) -> frozenset[str]:

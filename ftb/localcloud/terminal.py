@@ -100,6 +100,19 @@ class Terminal:
         text.append(" ".join(line.split("\r")))
         self._print(text)
 
+    def alarm_line(self, line: str) -> None:
+        """A CloudWatch alarm's transition (ftb/localcloud/cloudwatch): one line, every mode."""
+        if self.log is not None:
+            self.log.write("alarm", line)
+        if self.mode is Mode.VERBOSE:
+            self._echo("alarm", line)
+            return
+        text = Text()
+        style = "bold red" if "-> ALARM" in line else "bold green" if "-> OK" in line else "dim"
+        text.append("alarm: ", style=style)
+        text.append(line)
+        self._print(text)
+
     # -- the live view ----------------------------------------------------------------------
 
     def start_view(self, make_view: Callable[[], LiveView]) -> None:

@@ -92,7 +92,9 @@ def test_ftb_local_starts_prints_its_outputs_and_stops_cleanly(
         tasks = local.outputs["TasksEndpoint"]
         assert tasks.startswith("http://127.0.0.1:") and tasks.endswith("/v1/tasks")
         assert f"-X POST {tasks}" in banner
-        assert "Not emulated" in banner and "AWS::CloudWatch::Alarm" in banner
+        assert "Not emulated" in banner and "AWS::SNS::Topic" in banner
+        assert "CloudWatch alarms: 17 evaluated every 60 s (real time" in banner
+        assert "not emulated: alarm actions" in banner
 
         # And `ftb outputs` prints the local outputs as JSON while it runs
         printed = ftb("outputs", "--state-file", str(local.state_file))

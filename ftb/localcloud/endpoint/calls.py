@@ -27,6 +27,7 @@ _TARGET_PREFIXES = {
     "DynamoDB_20120810": "dynamodb",
     "DynamoDBStreams_20120810": "dynamodb",
     "AmazonSQS": "sqs",
+    "GraniteServiceVersion20100801": "monitoring",  # CloudWatch (ftb/localcloud/cloudwatch)
 }
 # Query protocol: the API version names the service when the request is not signed.
 _QUERY_VERSIONS = {"2010-05-15": "cloudformation", "2012-11-05": "sqs"}

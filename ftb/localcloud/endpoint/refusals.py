@@ -36,6 +36,7 @@ EMULATED_SERVICES: dict[str, tuple[tuple[str, str], ...]] = {
     "logs": (("logs", "LogsResponse"),),
     "lambda": (("awslambda", "LambdaResponse"),),
     "cloudformation": (("cloudformation", "CloudFormationResponse"),),
+    "monitoring": (("cloudwatch", "CloudWatchResponse"),),
 }
 # The REST services: their calls are named by botocore's model (method, path, query keys).
 REST_SERVICES: frozenset[str] = frozenset({"lambda"})
@@ -53,7 +54,8 @@ REFUSED_ANYWAY: dict[str, frozenset[str]] = {
 # the local cloud provisioned; its Lambda holds none of the runtime's functions (TagResource,
 # AddPermission, GetAlias... answer "Function not found" for a function ListFunctions lists),
 # nor the template's layers (ListLayers: []), and a mapping it created would never poll.
-MOTO_NOT_CONSULTED: frozenset[str] = frozenset({"cloudformation", "lambda"})
+# Its CloudWatch neither collects nor evaluates: the local CloudWatch answers (cloudwatch/).
+MOTO_NOT_CONSULTED: frozenset[str] = frozenset({"cloudformation", "lambda", "monitoring"})
 
 Claims = Callable[[str], Iterable[str]]
 

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ftb.localcloud.lambda_runtime.errors import (
     InvalidParameterValueError,
@@ -70,6 +70,14 @@ IDLE_TIMEOUT_SECONDS = 600.0
 _PYTHON_VERSION = f"{sys.version_info[0]}.{sys.version_info[1]}"
 
 Echo = Callable[[str, str], None]
+
+
+class InvocationMetrics(Protocol):
+    """What the runtime tells the local CloudWatch (ftb/localcloud/cloudwatch/collectors.py)."""
+
+    def invoked(self, function: str, duration_ms: float, error: bool) -> None: ...
+    def throttled(self, function: str) -> None: ...
+    def log_line(self, function: str, line: str) -> None: ...
 
 
 def default_echo(function_name: str, line: str) -> None:
@@ -125,6 +133,9 @@ class LambdaRuntime:
         self._closed = False
         self._background: set[threading.Thread] = set()
         self.stats = _Stats()
+        # The local CloudWatch's collector (ftb/localcloud/cloudwatch/collectors.py): Lambda's
+        # own metrics of each invocation and the EMF lines of the functions' output.
+        self.metrics: InvocationMetrics | None = None
         # Set by the endpoint serving this runtime when it runs in this process: its clients
         # (the log shipper's) are then answered without HTTP (endpoint/in_process.py).
         self.own_client: Callable[[Any], Any] = lambda client: client
@@ -311,6 +322,30 @@ class LambdaRuntime:
                 self._background.discard(threading.current_thread())
 
     def _invoke(
+        self,
+        spec: FunctionSpec,
+        pool: WorkerPool,
+        arn: str,
+        payload: bytes,
+        text: str,
+        client_context: str | None,
+        wait_seconds: float,
+    ) -> InvokeResult:
+        started = time.monotonic()
+        try:
+            result = self._invoke_with_faults(
+                spec, pool, arn, payload, text, client_context, wait_seconds
+            )
+        except TooManyRequestsError:
+            if self.metrics is not None:  # CloudWatch hook: a throttle is not an invocation
+                self.metrics.throttled(spec.name)
+            raise
+        if self.metrics is not None:  # CloudWatch hook: Invocations, Errors, Duration
+            elapsed_ms = (time.monotonic() - started) * 1000
+            self.metrics.invoked(spec.name, elapsed_ms, result.function_error is not None)
+        return result
+
+    def _invoke_with_faults(
         self,
         spec: FunctionSpec,
         pool: WorkerPool,
@@ -569,6 +604,9 @@ class LambdaRuntime:
     def _log(self, spec: FunctionSpec, stream: str, line: str) -> None:
         with contextlib.suppress(Exception):  # a broken terminal must not break the function
             self.echo(spec.name, line)
+        if self.metrics is not None:  # CloudWatch hook: embedded-metric-format lines
+            with contextlib.suppress(Exception):
+                self.metrics.log_line(spec.name, line)
         if self._logs is not None:
             self._logs.put(spec.log_group_name, stream, line)
 
