@@ -43,7 +43,7 @@ from ftb.localcloud.function_log import FunctionLog, log_file_path
 from ftb.localcloud.lambda_runtime import LambdaRuntime
 from ftb.localcloud.live_view import LiveView, Sources, dead_letter_queue_urls
 from ftb.localcloud.logs_filter_patterns import FilterPatternGuard
-from ftb.localcloud.logs_insights import LogsInsightsApi
+from ftb.localcloud.logs_insights import LogsInsightsApi, QueryDefinitionsApi
 from ftb.localcloud.provision import (
     EnvOverride,
     LocalStack,
@@ -262,6 +262,7 @@ class LocalCloud:
         self.endpoint = AwsEndpoint(self.runtime, options.host, endpoint_port, faults=self.faults)
         # Logs Insights runs here, over moto's log events (moto's own ignores most queries).
         self.endpoint.register("logs", LogsInsightsApi())
+        self.endpoint.register("logs", QueryDefinitionsApi())  # saved queries: moto has none
         self.endpoint.register("logs", FilterPatternGuard())  # what moto's filter gets wrong
         self.endpoint.register("states", StepFunctionsReads())
         self.endpoint.gate = self.keeper.gate
