@@ -51,6 +51,7 @@ from ftb.localcloud.provision import (
     ProvisionError,
     provision,
 )
+from ftb.localcloud.stepfunctions_logs import ExecutionLogShipper
 from ftb.localcloud.stepfunctions_reads import StepFunctionsReads
 from ftb.localcloud.template import Resolver, StackContext, Template, TemplateError, load_template
 from ftb.localcloud.terminal import Mode, Terminal
@@ -178,6 +179,7 @@ class LocalCloud:
         self._stopped = False
         self._work_dir: tempfile.TemporaryDirectory[str] | None = None
         self.intake: IntakeGate | None = None
+        self.execution_logs: ExecutionLogShipper | None = None
         self.keeper = persistence.StateKeeper(
             persistence.state_directory(options.state_path),
             options.region,
@@ -288,6 +290,17 @@ class LocalCloud:
             self.keeper.restore(self.runtime, self.faults)
         except persistence.SnapshotError as error:
             raise LocalCloudError(str(error)) from None
+        # Step Functions' execution logs (LoggingConfiguration), after the restore: what had
+        # ended before it was shipped then.
+        stack = self.stack
+        self.execution_logs = ExecutionLogShipper(
+            clients.stepfunctions,
+            clients.logs,
+            lambda: list(stack.state_machines.values()),
+            say=self.terminal.attention,
+        )
+        self.execution_logs.seed()
+        self.execution_logs.start()
         self.outputs = self._outputs(resolver)
         gateway.set_apis(sorted(self.stack.rest_apis.values(), key=lambda api: api.logical_id))
         gateway.set_access(api_access.LOCAL_CREDENTIALS, options.region, self.stack.usage_plans)
@@ -585,6 +598,8 @@ class LocalCloud:
             say=lambda line: self.say(f"ftb local: {line}"),
             hurry=self.hurry.is_set,
         )
+        if self.execution_logs is not None:  # the drained executions' last events, then save
+            self.execution_logs.stop()
         try:
             figures = self.keeper.save()
         except (OSError, TimeoutError) as error:
