@@ -24,6 +24,7 @@ class StackConfig:
     api_key_rate: int = names.API_KEY_RATE
     api_key_burst: int = names.API_KEY_BURST
     api_key_quota: int = names.API_KEY_QUOTA_PER_DAY
+    chaos: bool = False
 
     @classmethod
     def from_context(cls, get: Any) -> StackConfig:
@@ -72,6 +73,10 @@ class StackConfig:
                 raise ValueError(f"context {key}={value!r} must be a positive whole number")
             return int(value)
 
+        chaos = (text(names.CTX_CHAOS) or "false").lower()
+        if chaos not in {"true", "false"}:
+            raise ValueError(f"context {names.CTX_CHAOS}={chaos!r}: true or false")
+
         return cls(
             stack_name=text(names.CTX_STACK_NAME) or names.DEFAULT_STACK_NAME,
             alarm_email=email,
@@ -83,4 +88,5 @@ class StackConfig:
             api_key_rate=positive(names.CTX_API_KEY_RATE, names.API_KEY_RATE),
             api_key_burst=positive(names.CTX_API_KEY_BURST, names.API_KEY_BURST),
             api_key_quota=positive(names.CTX_API_KEY_QUOTA, names.API_KEY_QUOTA_PER_DAY),
+            chaos=chaos == "true",
         )

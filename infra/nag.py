@@ -18,6 +18,7 @@ from infra import names
 if TYPE_CHECKING:
     from infra.constructs.api import TaskApi
     from infra.constructs.api_access import ApiAccess
+    from infra.constructs.chaos import ChaosExperiments
     from infra.constructs.functions import TaskFunctions
     from infra.constructs.workflow import TaskWorkflow
 
@@ -47,6 +48,7 @@ def acknowledge_stack_findings(
     workflow: TaskWorkflow,
     api: TaskApi,
     access: ApiAccess,
+    chaos: ChaosExperiments | None = None,
 ) -> None:
     for key, fn in functions.all.items():
         assert fn.role is not None
@@ -81,6 +83,8 @@ def acknowledge_stack_findings(
         "AmazonAPIGatewayPushToCloudWatchLogs",
     )
     _acknowledge_authorization(stack, rest_api, access)
+    if chaos is not None:
+        _acknowledge_chaos(stack, chaos)
     api_resource = rest_api.node.default_child
     assert api_resource is not None
     acknowledge(
@@ -139,8 +143,48 @@ def _acknowledge_authorization(stack: Stack, rest_api: Any, access: ApiAccess) -
         )
 
 
+def _acknowledge_chaos(stack: Stack, chaos: ChaosExperiments) -> None:
+    """The FIS Lambda actions' documented permissions (use-lambda-actions.html)."""
+    configurations = "Resource::" + _render(
+        stack.resolve(chaos.bucket.arn_for_objects(f"{names.FIS_CONFIG_PREFIX}*"))
+    )
+    for key, fn in chaos.targeted.items():
+        assert fn.role is not None
+        acknowledge(
+            _policy(fn.role),
+            "AwsSolutions-IAM5",
+            f"{key}: the FIS Lambda extension reads the fault configurations FIS writes under "
+            "one folder of the chaos bucket; their names are FIS's, unknown in advance.",
+            configurations,
+        )
+    acknowledge(
+        _policy(chaos.role),
+        "AwsSolutions-IAM5",
+        "FIS writes and deletes the fault configurations under one folder of the chaos "
+        "bucket; their names are FIS's, unknown in advance.",
+        configurations,
+    )
+    acknowledge(
+        _policy(chaos.role),
+        "AwsSolutions-IAM5",
+        "tag:GetResources (target resolution) and the CloudWatch Logs delivery calls of "
+        "experiment logging support no resource-level permissions; FIS documents them on '*'.",
+        "Resource::*",
+    )
+    bucket = chaos.bucket.node.default_child
+    assert bucket is not None
+    acknowledge(
+        bucket,
+        "AwsSolutions-S1",
+        "No server access logs: the bucket holds only FIS's transient fault configurations "
+        "(written and deleted by the experiment role, read by the extension, expired after a "
+        "day); an access-log bucket would log FIS's own polling and cost more than it tells.",
+    )
+
+
 def _render(resolved: Any) -> str:
-    """A resolved ARN as cdk-nag prints it: {"Ref": "AWS::Region"} becomes <AWS::Region>."""
+    """A resolved ARN as cdk-nag prints it: {"Ref": "AWS::Region"} becomes <AWS::Region>,
+    {"Fn::GetAtt": ["Bucket", "Arn"]} becomes <Bucket.Arn>."""
     if isinstance(resolved, str):
         return resolved
     parts = resolved["Fn::Join"][1]
@@ -149,6 +193,8 @@ def _render(resolved: Any) -> str:
         if isinstance(part, str)
         else f"<{part['Ref']}>"
         if "Ref" in part
+        else f"<{'.'.join(part['Fn::GetAtt'])}>"
+        if "Fn::GetAtt" in part
         else json.dumps(part, separators=(",", ":"))
         for part in parts
     )

@@ -41,6 +41,7 @@ CTX_API_AUTH = "apiAuth"  # "iam" (default) | "apiKey" | "none"
 CTX_API_KEY_RATE = "apiKeyRateLimit"  # the usage plan's steady requests per second
 CTX_API_KEY_BURST = "apiKeyBurstLimit"
 CTX_API_KEY_QUOTA = "apiKeyQuotaPerDay"
+CTX_CHAOS = "chaos"  # "true": the AWS FIS experiments and what they need (off by default)
 
 # Observability.
 METRICS_NAMESPACE = "FaultTolerantBackend"
@@ -54,6 +55,37 @@ SUB_DEAD_LETTER_QUEUE_URL = "DeadLetterQueueUrl"
 
 # Powertools for AWS Lambda (Python) v3 publishes its layer ARN per architecture and runtime.
 POWERTOOLS_LAYER_PARAMETER = "/aws/service/powertools/python/{arch}/{runtime}/latest"
+
+# The AWS FIS Lambda extension, published per architecture as a public SSM parameter
+# (https://docs.aws.amazon.com/fis/latest/userguide/actions-lambda-extension-arns.html).
+FIS_EXTENSION_LAYER_PARAMETER = "/aws/service/fis/lambda-extension/AWS-FIS-extension-{arch}/1.x.x"
+# Where FIS writes active fault configurations and the extension reads them (a folder).
+FIS_CONFIG_PREFIX = "FisConfigs/"
+
+# The FIS experiment templates (context chaos=true): each template's Name tag and description.
+EXPERIMENT_PROCESS_TASK_PARTIAL_FAILURE = "process-task-partial-failure"
+EXPERIMENT_PROCESS_TASK_TOTAL_FAILURE = "process-task-total-failure"
+EXPERIMENT_START_EXECUTION_DELAY = "start-execution-delay"
+EXPERIMENT_SUBMIT_TASK_ERRORS = "submit-task-errors"
+
+# Saved Logs Insights queries, listed under one folder named after the stack.
+QUERY_FOLLOW_ONE_TASK = "follow-one-task"
+QUERY_FAILURES_BY_ERROR = "failures-by-error"
+QUERY_RETRIES_PER_TASK = "retries-per-task"
+QUERY_DEAD_LETTERS = "dead-letters"
+QUERY_SLOWEST_TASKS = "slowest-tasks"
+# The placeholder a saved query carries where the operator puts a task id.
+QUERY_TASK_ID_PLACEHOLDER = "TASK_ID"
+
+
+def saved_query_name(stack_name: str, query: str) -> str:
+    """`<stack>/<query>`: the console lists saved queries in folders split at `/`."""
+    return f"{stack_name}/{query}"
+
+
+def dashboard_name(stack_name: str) -> str:
+    return f"{stack_name}-overview"
+
 
 API_STAGE_NAME = "v1"
 TASKS_RESOURCE = "tasks"
@@ -168,6 +200,9 @@ OUT_API_AUTHORIZATION = "ApiAuthorization"  # iam | apiKey | none
 OUT_API_INVOKE_POLICY_ARN = "ApiInvokePolicyArn"  # iam: attach to a client's role
 OUT_API_KEY_ID = "ApiKeyId"  # apiKey: the key's id (its value is never an output)
 OUT_API_USAGE_PLAN_ID = "ApiUsagePlanId"
+OUT_DASHBOARD_URL = "DashboardUrl"
+OUT_CHAOS_CONFIG_BUCKET = "ChaosConfigurationBucketName"  # chaos=true only
+OUT_CHAOS_LOG_GROUP = "ChaosExperimentLogGroupName"  # chaos=true only
 
 
 def function_output_id(spec: FunctionSpec) -> str:

@@ -10,8 +10,11 @@ from infra.config import StackConfig
 from infra.constructs.alarms import TaskAlarms
 from infra.constructs.api import TaskApi
 from infra.constructs.api_access import ApiAccess
+from infra.constructs.chaos import ChaosExperiments
+from infra.constructs.dashboard import TaskDashboard
 from infra.constructs.functions import TaskFunctions
 from infra.constructs.queues import TaskQueues
+from infra.constructs.saved_queries import SavedQueries
 from infra.constructs.task_table import TaskTable
 from infra.constructs.workflow import TaskWorkflow
 from infra.nag import acknowledge_stack_findings
@@ -61,6 +64,35 @@ class FaultTolerantBackendStack(Stack):
             state_machine=workflow.state_machine,
             task_queue=queues.task_queue,
             dead_letter_queue=queues.dead_letter_queue,
+            api=api.api,
+        )
+        SavedQueries(
+            self,
+            "SavedQueries",
+            stack_name=config.stack_name,
+            function_log_groups=dict(functions.log_groups),
+            workflow_log_group=workflow.log_group,
+        )
+        dashboard = TaskDashboard(
+            self,
+            "Dashboard",
+            stack_name=config.stack_name,
+            state_machine=workflow.state_machine,
+            api=api.api,
+            task_queue=queues.task_queue,
+            dead_letter_queue=queues.dead_letter_queue,
+            alarms=list(alarms.alarms),
+        )
+        chaos = (
+            ChaosExperiments(
+                self,
+                "Chaos",
+                stack_name=config.stack_name,
+                functions=functions.all,
+                alarms=alarms.by_id,
+            )
+            if config.chaos
+            else None
         )
 
         state_machine_arn = workflow.state_machine.state_machine_arn
@@ -107,6 +139,20 @@ class FaultTolerantBackendStack(Stack):
                 access.usage_plan.usage_plan_id,
                 "The clients' usage plan (throttle and daily quota per key)",
             )
+        outputs[names.OUT_DASHBOARD_URL] = (
+            f"https://{self.region}.console.aws.amazon.com/cloudwatch/home?region={self.region}"
+            f"#dashboards/dashboard/{dashboard.dashboard.dashboard_name}",
+            "The overview dashboard in the CloudWatch console",
+        )
+        if chaos is not None:
+            outputs[names.OUT_CHAOS_CONFIG_BUCKET] = (
+                chaos.bucket.bucket_name,
+                "Where FIS writes the active fault configurations for the FIS Lambda extension",
+            )
+            outputs[names.OUT_CHAOS_LOG_GROUP] = (
+                chaos.log_group.log_group_name,
+                "The FIS experiments' logs",
+            )
         for spec in names.ALL_FUNCTIONS:
             outputs[names.function_output_id(spec)] = (
                 functions.all[spec.key].function_name,
@@ -116,5 +162,5 @@ class FaultTolerantBackendStack(Stack):
             CfnOutput(self, output_id, value=value, description=description)
 
         acknowledge_stack_findings(
-            self, functions=functions, workflow=workflow, api=api, access=access
+            self, functions=functions, workflow=workflow, api=api, access=access, chaos=chaos
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aws_cdk import ArnFormat, Duration, Stack
+from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
@@ -22,6 +23,8 @@ PERIOD = Duration.minutes(5)
 PROCESS_TASK_ERROR_RATE_PERCENT = 50
 TASK_QUEUE_MAX_AGE_SECONDS = 600
 DLQ_MAX_AGE_SECONDS = 900
+# Half of the API's requests answered 5xx: an outage, not a transient queue error (503).
+API_SERVER_ERROR_RATE = 0.5
 
 
 class TaskAlarms(Construct):
@@ -36,6 +39,7 @@ class TaskAlarms(Construct):
         state_machine: sfn.StateMachine,
         task_queue: sqs.IQueue,
         dead_letter_queue: sqs.IQueue,
+        api: apigw.RestApi,
     ) -> None:
         super().__init__(scope, construct_id)
         self._stack_name = stack_name
@@ -90,6 +94,7 @@ class TaskAlarms(Construct):
             self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
         self._action = cw_actions.SnsAction(self.topic)
         self.alarms: list[cloudwatch.Alarm] = []
+        self.by_id: dict[str, cloudwatch.Alarm] = {}
 
         dead_lettered = cloudwatch.Metric(
             namespace=names.METRICS_NAMESPACE,
@@ -142,6 +147,13 @@ class TaskAlarms(Construct):
             state_machine.metric_throttled(statistic=cloudwatch.Stats.SUM, period=PERIOD),
             1,
             "Step Functions throttled the task workflow.",
+        )
+        self._alarm(
+            "ApiServerErrorRate",
+            # 5XXError is 0 or 1 per request: its average is the share answered 5xx.
+            api.metric_server_error(statistic=cloudwatch.Stats.AVERAGE, period=PERIOD),
+            API_SERVER_ERROR_RATE,
+            "Half or more of the API's requests were answered with a 5xx.",
         )
         for key, fn in functions.items():
             title = "".join(part.capitalize() for part in key.split("-"))
@@ -199,4 +211,5 @@ class TaskAlarms(Construct):
         )
         alarm.add_alarm_action(self._action)
         self.alarms.append(alarm)
+        self.by_id[construct_id] = alarm
         return alarm

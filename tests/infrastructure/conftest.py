@@ -110,12 +110,12 @@ class SynthesizedStack:
         return dict(json.loads((self.outdir / "validation-report.json").read_text()))
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedStack:
-    """Given the app as `make synth` builds it (plus an alarm e-mail), synthesized once."""
+def _synthesize(
+    tmp_path_factory: pytest.TempPathFactory, context: dict[str, Any]
+) -> SynthesizedStack:
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "1")
     outdir = tmp_path_factory.mktemp("cdk.out")
-    assembly = build_app(TEST_CONTEXT, outdir=str(outdir)).synth()
+    assembly = build_app(context, outdir=str(outdir)).synth()
     stack_name = names.DEFAULT_STACK_NAME
     template = json.loads((outdir / f"{names.STACK_ID}.template.json").read_text())
     return SynthesizedStack(
@@ -123,5 +123,17 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedStack:
         stack_name=stack_name,
         template=template,
         assembly=assembly,
-        context=dict(TEST_CONTEXT),
+        context=dict(context),
     )
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedStack:
+    """Given the app as `make synth` builds it (plus an alarm e-mail), synthesized once."""
+    return _synthesize(tmp_path_factory, TEST_CONTEXT)
+
+
+@pytest.fixture(scope="session")
+def chaos_stack(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedStack:
+    """Given the app as `cdk synth -c chaos=true` builds it: the FIS experiments added."""
+    return _synthesize(tmp_path_factory, {**TEST_CONTEXT, names.CTX_CHAOS: "true"})

@@ -47,11 +47,23 @@ def test_context_overrides():
         (names.CTX_FAILURE_RATE, "thirty"),
         (names.CTX_LOG_LEVEL, "LOUD"),
         (names.CTX_TABLE_REMOVAL, "snapshot"),
+        (names.CTX_CHAOS, "yes"),
     ],
 )
 def test_bad_context_value_fails_naming_it(key, value):
     with pytest.raises(ValueError, match=key):
         StackConfig.from_context({key: value}.get)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(None, False), ("false", False), ("true", True), ("TRUE", True), (True, True), (False, False)],
+)
+def test_chaos_is_off_unless_asked_for(value, expected):
+    # Given `-c chaos=...` (a string) or a JSON boolean in cdk.json, or nothing
+    context = {} if value is None else {names.CTX_CHAOS: value}
+    # Then the FIS experiments are in the stack only when asked for
+    assert StackConfig.from_context(context.get).chaos is expected
 
 
 def test_cdk_json_runs_the_app_from_the_project_venv_and_sets_no_stack_values():

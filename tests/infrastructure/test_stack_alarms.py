@@ -195,6 +195,18 @@ def test_each_function_has_throttle_and_error_alarms(stack, spec):
         assert errors["Threshold"] == 1
 
 
+def test_api_server_error_rate_alarm(stack):
+    # Given the alarm on the API's 5xx answers (the stop condition of submit-task-errors)
+    alarm = _alarm(stack, "ApiServerErrorRate")
+    _, api = stack.only("AWS::ApiGateway::RestApi")
+    # Then it reads the API's 5XXError average (the share of requests answered 5xx)
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/ApiGateway", "5XXError")
+    assert alarm["Statistic"] == "Average"
+    assert alarm["Dimensions"] == [{"Name": "ApiName", "Value": api["Name"]}]
+    # And it fires when half the requests fail, not on a single 503
+    assert alarm["Threshold"] == 0.5
+
+
 def test_there_are_no_other_alarms(stack):
-    # 1 dead-lettered + 3 queue + 3 workflow + 2 per function
-    assert len(_alarms(stack)) == 1 + 3 + 3 + 2 * len(names.ALL_FUNCTIONS)
+    # 1 dead-lettered + 3 queue + 3 workflow + 1 API + 2 per function
+    assert len(_alarms(stack)) == 1 + 3 + 3 + 1 + 2 * len(names.ALL_FUNCTIONS)

@@ -14,6 +14,7 @@ REQUIRED = [
     "TaskQueueUrl",
     "DeadLetterQueueUrl",
     "TasksTableName",
+    "DashboardUrl",
 ]
 
 
