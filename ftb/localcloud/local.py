@@ -297,7 +297,7 @@ class LocalCloud:
             clients.stepfunctions,
             clients.logs,
             lambda: list(stack.state_machines.values()),
-            say=self.terminal.attention,
+            say=lambda line: self.terminal.attention("states", line),
         )
         self.execution_logs.seed()
         self.execution_logs.start()

@@ -58,7 +58,7 @@ def log_record(
         "type": event["type"],
         "details": details,
         "previous_event_id": str(event.get("previousEventId", 0)),
-        "event_timestamp": str(int(round(epoch_seconds(event["timestamp"]) * 1000))),
+        "event_timestamp": str(round(epoch_seconds(event["timestamp"]) * 1000)),
         "execution_arn": execution_arn,
         "redrive_count": str(redrive_count),
     }

@@ -15,6 +15,7 @@ after the restore") is shipped from its first event, as its new history is.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 from collections.abc import Callable
@@ -97,9 +98,7 @@ class ExecutionLogShipper:
                         self._track(machine, item)
 
     def start(self) -> None:
-        self._thread = threading.Thread(
-            target=self._run, name="stepfunctions-logs", daemon=True
-        )
+        self._thread = threading.Thread(target=self._run, name="stepfunctions-logs", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 2.0) -> None:
@@ -199,9 +198,9 @@ class ExecutionLogShipper:
                 break
         new = [e for e in events if int(e["id"]) > execution.shipped]
         ended = any(e["type"] in _END_TYPES for e in events)
-        lines = [
+        lines: list[dict[str, Any]] = [
             {
-                "timestamp": int(round(epoch_seconds(e["timestamp"]) * 1000)),
+                "timestamp": round(epoch_seconds(e["timestamp"]) * 1000),
                 "message": log_message(log_record(e, execution.arn, include_data=include_data)),
             }
             for e in new
@@ -209,12 +208,10 @@ class ExecutionLogShipper:
         ]
         if lines:
             if not execution.stream_made:
-                try:
+                with contextlib.suppress(self._logs.exceptions.ResourceAlreadyExistsException):
                     self._logs.create_log_stream(logGroupName=group, logStreamName=execution.stream)
-                except self._logs.exceptions.ResourceAlreadyExistsException:
-                    pass
                 execution.stream_made = True
-            lines.sort(key=lambda line: line["timestamp"])
+            lines.sort(key=lambda line: int(line["timestamp"]))
             for start in range(0, len(lines), MAX_BATCH):
                 self._logs.put_log_events(
                     logGroupName=group,
