@@ -7,38 +7,54 @@ milliseconds), `execution_arn` and `redrive_count`, numbers as strings. Without
 `includeExecutionData` the input and output (and their details) are left out of `details`,
 as GetExecutionHistory leaves them out with includeExecutionData=false.
 
-Levels: ALL logs every event; ERROR the failure events (a failed, timed-out or aborted
-execution, state, task, Lambda function, activity, Map or Parallel, and FailStateEntered);
-FATAL only the execution's own failure, time-out or abort; OFF nothing.
+Levels: ALL logs every event; ERROR the failure events (ERROR_TYPES); FATAL only the
+execution's own failure, time-out or abort; OFF nothing. Every top-level value is a string
+(ids and the millisecond timestamp included), as in records AWS writes.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from ftb.localcloud.stepfunctions_reads.history import epoch_seconds, without_execution_data
 
 FATAL_TYPES = frozenset({"ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"})
-_ERROR_SUFFIXES = (
-    "Failed",
-    "TimedOut",
-    "Aborted",
-    "ScheduleFailed",
-    "StartFailed",
-    "SubmitFailed",
+# The event types level ERROR logs (Developer Guide, "Log levels"; the same list LocalStack's
+# emulator keeps): the execution's end without success and every failure below it.
+ERROR_TYPES = FATAL_TYPES | frozenset(
+    {
+        "FailStateEntered",
+        "LambdaFunctionFailed",
+        "LambdaFunctionScheduleFailed",
+        "LambdaFunctionStartFailed",
+        "LambdaFunctionTimedOut",
+        "MapIterationAborted",
+        "MapIterationFailed",
+        "MapRunAborted",
+        "MapRunFailed",
+        "MapStateAborted",
+        "MapStateFailed",
+        "ParallelStateAborted",
+        "ParallelStateFailed",
+        "TaskFailed",
+        "TaskStartFailed",
+        "TaskStateAborted",
+        "TaskSubmitFailed",
+        "TaskTimedOut",
+        "WaitStateAborted",
+    }
 )
 
 
-def logged_types(level: str) -> Any:
+def logged_types(level: str) -> Callable[[str], bool]:
     """A predicate: is an event of this type logged at `level`?"""
     level = level.upper()
     if level == "ALL":
         return lambda event_type: True
     if level == "ERROR":
-        return lambda event_type: (
-            event_type.endswith(_ERROR_SUFFIXES) or event_type == "FailStateEntered"
-        )
+        return lambda event_type: event_type in ERROR_TYPES
     if level == "FATAL":
         return lambda event_type: event_type in FATAL_TYPES
     return lambda event_type: False
