@@ -45,7 +45,7 @@ from ftb.localcloud.function_log import FunctionLog, log_file_path
 from ftb.localcloud.lambda_runtime import LambdaRuntime
 from ftb.localcloud.live_view import LiveView, Sources, dead_letter_queue_urls
 from ftb.localcloud.logs_filter_patterns import FilterPatternGuard
-from ftb.localcloud.logs_insights import LogsInsightsApi
+from ftb.localcloud.logs_insights import LogsInsightsApi, QueryDefinitionsApi
 from ftb.localcloud.provision import (
     EnvOverride,
     LocalStack,
@@ -53,6 +53,7 @@ from ftb.localcloud.provision import (
     ProvisionError,
     provision,
 )
+from ftb.localcloud.stepfunctions_logs import ExecutionLogShipper
 from ftb.localcloud.stepfunctions_reads import StepFunctionsReads
 from ftb.localcloud.template import Resolver, StackContext, Template, TemplateError, load_template
 from ftb.localcloud.template.model import ACCOUNT_ID
@@ -184,6 +185,7 @@ class LocalCloud:
         self._stopped = False
         self._work_dir: tempfile.TemporaryDirectory[str] | None = None
         self.intake: IntakeGate | None = None
+        self.execution_logs: ExecutionLogShipper | None = None
         self.keeper = persistence.StateKeeper(
             persistence.state_directory(options.state_path),
             options.region,
@@ -270,6 +272,7 @@ class LocalCloud:
         self.endpoint = AwsEndpoint(self.runtime, options.host, endpoint_port, faults=self.faults)
         # Logs Insights runs here, over moto's log events (moto's own ignores most queries).
         self.endpoint.register("logs", LogsInsightsApi())
+        self.endpoint.register("logs", QueryDefinitionsApi())  # saved queries: moto has none
         self.endpoint.register("logs", FilterPatternGuard())  # what moto's filter gets wrong
         self.endpoint.register("states", StepFunctionsReads())
         # CloudWatch: metrics collected from the runtime and sampled, alarms evaluated.
@@ -302,6 +305,17 @@ class LocalCloud:
             self.keeper.restore(self.runtime, self.faults)
         except persistence.SnapshotError as error:
             raise LocalCloudError(str(error)) from None
+        # Step Functions' execution logs (LoggingConfiguration), after the restore: what had
+        # ended before it was shipped then.
+        stack = self.stack
+        self.execution_logs = ExecutionLogShipper(
+            clients.stepfunctions,
+            clients.logs,
+            lambda: list(stack.state_machines.values()),
+            say=lambda line: self.terminal.attention("states", line),
+        )
+        self.execution_logs.seed()
+        self.execution_logs.start()
         self.outputs = self._outputs(resolver)
         gateway.set_apis(sorted(self.stack.rest_apis.values(), key=lambda api: api.logical_id))
         gateway.set_access(api_access.LOCAL_CREDENTIALS, options.region, self.stack.usage_plans)
@@ -637,6 +651,8 @@ class LocalCloud:
             say=lambda line: self.say(f"ftb local: {line}"),
             hurry=self.hurry.is_set,
         )
+        if self.execution_logs is not None:  # the drained executions' last events, then save
+            self.execution_logs.stop()
         try:
             figures = self.keeper.save()
         except (OSError, TimeoutError) as error:

@@ -347,7 +347,11 @@ def test_a_failed_execution_is_described_with_every_console_field(
     assert answer["inputDetails"] == {"included": True}
     assert answer["error"] and answer["cause"]
     assert "output" not in answer
-    assert answer["redriveCount"] == 0 and answer["redriveStatus"] == "REDRIVABLE"
+    # ... and never REDRIVABLE, since the endpoint refuses RedriveExecution: it says so
+    assert answer["redriveCount"] == 0 and answer["redriveStatus"] == "NOT_REDRIVABLE"
+    assert (
+        "RedriveExecution is not available on the local endpoint" in answer["redriveStatusReason"]
+    )
 
 
 def test_a_succeeded_execution_is_described_with_its_output(

@@ -5,12 +5,20 @@ from typing import TYPE_CHECKING, Any
 
 from ftb.localcloud.logs_insights.errors import MalformedQuery
 from ftb.localcloud.logs_insights.executor import Result, execute
+from ftb.localcloud.logs_insights.query_definitions import QueryDefinitionsApi
 from ftb.localcloud.logs_insights.service import LogsInsightsApi
 
 if TYPE_CHECKING:
     from ftb.localcloud.logs_insights.parser import parse_query
 
-__all__ = ["LogsInsightsApi", "MalformedQuery", "Result", "execute", "parse_query"]
+__all__ = [
+    "LogsInsightsApi",
+    "MalformedQuery",
+    "QueryDefinitionsApi",
+    "Result",
+    "execute",
+    "parse_query",
+]
 
 
 def __getattr__(name: str) -> Any:

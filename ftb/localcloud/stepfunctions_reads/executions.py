@@ -4,9 +4,11 @@ Functions: DescribeExecution, ListExecutions, ExecutionListItem).
 Read from moto's engine objects (`moto.stepfunctions.parser.backend.execution.Execution`):
 name, ARNs, status, dates, input and output with their details, error and cause, and the
 redrive fields the console shows. Executions are never redriven locally (RedriveExecution is
-refused), so `redriveCount` is 0; `redriveStatus` is what AWS reports for the execution's
-status: a FAILED, TIMED_OUT or ABORTED Standard execution is REDRIVABLE within 14 days of its
-end, a RUNNING or SUCCEEDED one is not, with AWS's documented reason.
+refused: moto's engine cannot re-enter an ended execution at its failed state), so
+`redriveCount` is 0 and `redriveStatus` is never REDRIVABLE: the endpoint does not claim
+what it refuses. A RUNNING or SUCCEEDED execution (or one past AWS's 14-day period) gets AWS's
+documented reason; a FAILED, TIMED_OUT or ABORTED one, which AWS would call REDRIVABLE, says
+that this endpoint refuses the redrive and how a task is run again (a new run).
 """
 
 from __future__ import annotations
@@ -134,11 +136,18 @@ def list_page(executions: list[Any], request: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+# What a FAILED, TIMED_OUT or ABORTED execution says instead of AWS's REDRIVABLE.
+LOCAL_REDRIVE_REASON = (
+    "RedriveExecution is not available on the local endpoint (it is refused); "
+    "a task is run again as a new execution (ftb redrive)"
+)
+
+
 def _redrive(status: str, stop_date: Any, now: datetime) -> dict[str, Any]:
     if status in _REDRIVABLE_STATUSES:
         stopped = datetime.fromtimestamp(epoch_seconds(stop_date), UTC) if stop_date else now
         if now - stopped <= _REDRIVE_PERIOD:
-            return {"redriveStatus": "REDRIVABLE"}
+            return {"redriveStatus": "NOT_REDRIVABLE", "redriveStatusReason": LOCAL_REDRIVE_REASON}
         reason = "Execution redrivable period exceeded"
     else:
         reason = f"Execution is {status} and cannot be redriven"

@@ -250,7 +250,11 @@ def test_a_failed_execution_is_described_with_error_cause_and_redrive_status() -
     assert answer["error"] == "PermanentTaskError" and answer["cause"] == "boom"
     assert answer["input"] == '{"taskId":"b"}' and answer["inputDetails"] == {"included": True}
     assert answer["stopDate"] > answer["startDate"]
-    assert answer["redriveCount"] == 0 and answer["redriveStatus"] == "REDRIVABLE"
+    # ... and never REDRIVABLE, since the endpoint refuses RedriveExecution: it says so
+    assert answer["redriveCount"] == 0 and answer["redriveStatus"] == "NOT_REDRIVABLE"
+    assert (
+        "RedriveExecution is not available on the local endpoint" in answer["redriveStatusReason"]
+    )
     assert "output" not in answer
 
 
