@@ -59,7 +59,6 @@ class Snapshot:
     finished_per_second: float = 0.0
     checkpoint: str = ""  # the last good checkpoint's age (and a failure), when there is one
     checkpoint_failing: bool = False
-
     alarms: dict[str, str] = field(default_factory=dict)  # CloudWatch alarm name -> state
 
     @property
@@ -163,7 +162,6 @@ def render(stack_name: str, snapshot: Snapshot) -> RenderableType:
     grid.add_row("Errors/calls", functions or "-")
     if s.checkpoint:
         grid.add_row("Saved state", Text(s.checkpoint, style="red" if s.checkpoint_failing else ""))
-
     if s.alarms:
         grid.add_row("Alarms", alarm_summary(s.alarms))
     minutes, seconds = divmod(int(s.uptime_seconds), 60)
@@ -196,7 +194,6 @@ class Sources:
     delivered_from_dead_letter_queues: Callable[[], int]
     # The checkpoints' state as (line, failing): persistence's CheckpointHealth.
     checkpoint: Callable[[], tuple[str, bool]] | None = None
-
     alarms: Any = None  # a CloudWatch client: the alarms' states (DescribeAlarms)
 
 

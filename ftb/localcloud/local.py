@@ -459,7 +459,6 @@ class LocalCloud:
             dead_letter_queue_urls=dead_letter_urls,
             delivered_from_dead_letter_queues=lambda: sum(p.delivered for p in consumers),
             checkpoint=self._checkpoint_line,
-
             alarms=clients.cloudwatch,
         )
         return LiveView(
