@@ -39,6 +39,8 @@ from ftb.localcloud.endpoint.in_process import InProcessTransport
 from ftb.localcloud.endpoint.shared_session import make_client
 from ftb.localcloud.event_sources import SqsPoller, start_pollers
 from ftb.localcloud.faults import FaultConfig, Faults
+from ftb.localcloud.fis import FisApi, FisInjector, FisService, chain_faults
+from ftb.localcloud.fis.wiring import alarm_reader, function_targets
 from ftb.localcloud.function_log import FunctionLog, log_file_path
 from ftb.localcloud.lambda_runtime import LambdaRuntime
 from ftb.localcloud.live_view import LiveView, Sources, dead_letter_queue_urls
@@ -52,7 +54,14 @@ from ftb.localcloud.provision import (
     provision,
 )
 from ftb.localcloud.stepfunctions_reads import StepFunctionsReads
-from ftb.localcloud.template import Resolver, StackContext, Template, TemplateError, load_template
+from ftb.localcloud.template import (
+    ACCOUNT_ID,
+    Resolver,
+    StackContext,
+    Template,
+    TemplateError,
+    load_template,
+)
 from ftb.localcloud.terminal import Mode, Terminal
 
 DEFAULT_API_PORT = 3000
@@ -169,6 +178,7 @@ class LocalCloud:
         self.api: ApiServer | None = None
         self.pollers: list[SqsPoller] = []
         self.faults: Faults | None = None
+        self.fis: FisService | None = None  # FIS experiments (ftb/localcloud/fis)
         self.terminal = Terminal(options.output, FunctionLog(log_file_path(options.state_path)))
         # What a hot reload (ftb/localcloud/hot_reload) provisions against and swaps.
         self.clients: Clients | None = None
@@ -252,18 +262,27 @@ class LocalCloud:
         self._work_dir = tempfile.TemporaryDirectory(prefix="ftb-local-")
         if options.faults is not None and options.faults.enabled:
             self.faults = Faults(options.faults, options.region, Path(self._work_dir.name))
+        # FIS (ftb/localcloud/fis): its injector sits at the runtime's fault hook, after
+        # `--faults`; its API on the endpoint. [hook: the service registry at the merge]
+        self.fis = FisService(
+            options.region,
+            ACCOUNT_ID,
+            FisInjector(),
+            say=lambda line: self.terminal.attention("fis", line),
+        )
         self.runtime = LambdaRuntime(
             endpoint_url,
             options.region,
             max_concurrency_default=MAX_CONCURRENCY_DEFAULT,
             echo=self._function_echo,
-            faults=self.faults,
+            faults=chain_faults(self.faults, self.fis.injector),
         )
         self.endpoint = AwsEndpoint(self.runtime, options.host, endpoint_port, faults=self.faults)
         # Logs Insights runs here, over moto's log events (moto's own ignores most queries).
         self.endpoint.register("logs", LogsInsightsApi())
         self.endpoint.register("logs", FilterPatternGuard())  # what moto's filter gets wrong
         self.endpoint.register("states", StepFunctionsReads())
+        self.endpoint.register("fis", FisApi(self.fis))
         self.endpoint.gate = self.keeper.gate
         self.endpoint.start()
         clients = self.clients = Clients(self.endpoint.url, options.region, self.endpoint.transport)
@@ -281,6 +300,20 @@ class LocalCloud:
         created_at = datetime.now(UTC)
         self.stack = provision(ctx)
         self.gateway, self.provision_context = gateway, ctx
+        stack = self.stack
+        self.fis.bind(
+            list(stack.experiment_templates),
+            lambda: function_targets(resolver, stack.functions),
+            alarm_reader(
+                lambda: make_client(
+                    "cloudwatch",
+                    endpoint_url=self.endpoint.url if self.endpoint else endpoint_url,
+                    region_name=options.region,
+                    aws_access_key_id="testing",
+                    aws_secret_access_key="testing",
+                )
+            ),
+        )
         if self.faults is not None:
             self.faults.bind(self.stack.functions, self.stack.queues.values(), clients.sqs)
         try:  # before the API and the pollers: nothing runs on a half-restored state
@@ -442,7 +475,8 @@ class LocalCloud:
             "",
             f"  API           {self.api_url}/<stage>/...  (API Gateway REST, Lambda proxy)",
             f"  AWS endpoint  {self.endpoint.url}  (SQS, Step Functions, DynamoDB, "
-            "CloudWatch Logs, Lambda, the stack in CloudFormation; any credentials)",
+            "CloudWatch Logs, Lambda, FIS experiments, the stack in CloudFormation; "
+            "any credentials)",
             f"  region        {self.options.region}",
             *api_access.banner_lines(
                 list(stack.rest_apis.values()), self.options.region, stack.usage_plans
@@ -486,6 +520,10 @@ class LocalCloud:
             lines += ["", "Not emulated (in the template, ignored locally):"]
             for kind, ids in sorted(stack.not_emulated.items()):
                 lines.append(f"  {kind} ({len(ids)})")
+        if self.fis is not None and self.fis.templates:
+            lines += ["", "FIS experiment templates (`ftb chaos list`, `ftb chaos run NAME`):"]
+            for template in sorted(self.fis.templates.values(), key=lambda t: t.name):
+                lines.append(f"  {template.name}  {template.id}  {template.description}")
         if self.faults is not None:
             lines += ["", f"Fault injection ON (counters: GET {self.endpoint.url}/_ftb/faults):"]
             lines += [f"  {line}" for line in self.faults.config.describe(self.options.region)]
@@ -551,6 +589,8 @@ class LocalCloud:
             return
         self._stopped = True
         self.terminal.stop_view()
+        if self.fis is not None:  # experiments end before their functions do
+            self.fis.stop_all()
         self._drain_and_save()
         for poller in self.pollers:
             poller.signal_stop()

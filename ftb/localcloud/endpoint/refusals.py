@@ -36,9 +36,10 @@ EMULATED_SERVICES: dict[str, tuple[tuple[str, str], ...]] = {
     "logs": (("logs", "LogsResponse"),),
     "lambda": (("awslambda", "LambdaResponse"),),
     "cloudformation": (("cloudformation", "CloudFormationResponse"),),
+    "fis": (("fis", "FISResponse"),),
 }
 # The REST services: their calls are named by botocore's model (method, path, query keys).
-REST_SERVICES: frozenset[str] = frozenset({"lambda"})
+REST_SERVICES: frozenset[str] = frozenset({"lambda", "fis"})
 
 # moto answers these with a 2xx that AWS would not give (see docs/local-cloud.md): refused
 # until a handler answers them faithfully.
@@ -53,7 +54,8 @@ REFUSED_ANYWAY: dict[str, frozenset[str]] = {
 # the local cloud provisioned; its Lambda holds none of the runtime's functions (TagResource,
 # AddPermission, GetAlias... answer "Function not found" for a function ListFunctions lists),
 # nor the template's layers (ListLayers: []), and a mapping it created would never poll.
-MOTO_NOT_CONSULTED: frozenset[str] = frozenset({"cloudformation", "lambda"})
+# Its FIS would hold no template of the stack, and its experiments never run anything.
+MOTO_NOT_CONSULTED: frozenset[str] = frozenset({"cloudformation", "lambda", "fis"})
 
 Claims = Callable[[str], Iterable[str]]
 
