@@ -12,6 +12,7 @@ import botocore.session
 
 from ftb.localcloud.cloudformation import CloudFormationApi
 from ftb.localcloud.endpoint.refusals import EMULATED_SERVICES, answered
+from ftb.localcloud.fis import FisApi
 from ftb.localcloud.lambda_control.event_source_mappings import EventSourceMappingApi
 from ftb.localcloud.lambda_control.function_api import FunctionSubresourceApi
 from ftb.localcloud.lambda_runtime.control_api import LambdaControlApi
@@ -29,6 +30,7 @@ HANDLERS: dict[str, frozenset[str]] = {
         | FunctionSubresourceApi.operations
     ),
     "cloudformation": CloudFormationApi.operations,
+    "fis": FisApi.operations,
 }
 # botocore's model name of each signing name.
 MODELS = {"states": "stepfunctions"}
