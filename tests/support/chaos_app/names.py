@@ -18,7 +18,7 @@ SUBMIT_STATUS = 503
 
 # The stop conditions: the stack's alarms (infra/constructs/alarms.py), by construct id.
 STOP_ALARMS = {
-    PARTIAL_FAILURE: "ExecutionsFailed",
+    PARTIAL_FAILURE: "ProcessTaskErrorRate",  # 50 %: 30 % injected stays under it
     TOTAL_FAILURE: "DeadLetteredTasks",
     START_DELAY: "TaskQueueOldestMessage",
     SUBMIT_ERRORS: "SubmitTaskErrors",
