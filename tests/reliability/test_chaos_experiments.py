@@ -65,7 +65,6 @@ ENV = [
     "start-execution:START_BACKOFF_BASE_SECONDS=1",
     "start-execution:START_BACKOFF_MAX_SECONDS=60",
 ]
-FIGURES: dict[str, dict[str, str]] = {}
 
 
 @pytest.fixture(scope="module")
@@ -74,18 +73,15 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloudProces
     args = ["--app", "tests.support.chaos_app.app", *fault_args(SCALED_TIME, ENV)]
     with local_cloud("chaos", args, work_dir) as running:
         yield running
-    if FIGURES:
-        print_figures()
 
 
-def print_figures() -> None:
-    rows = sorted({key for figures in FIGURES.values() for key in figures})
-    width = max(len(row) for row in rows)
-    lines = ["", "FIS experiments run locally (N tasks each):"]
-    for name, figures in FIGURES.items():
-        lines.append(f"  {name}")
-        lines += [f"    {key.ljust(width)}  {figures[key]}" for key in rows if key in figures]
-    sys.__stdout__.write("\n".join(lines) + "\n")
+def report(name: str, figures: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    """The experiment's figures, printed even without -s (docs/reliability.md quotes them)."""
+    width = max(len(key) for key in figures)
+    lines = [f"FIS experiment {name}, run locally (N={N}):"]
+    lines += [f"  {key.ljust(width)}  {value}" for key, value in figures.items()]
+    with capsys.disabled():
+        print("\n" + "\n".join(lines))
 
 
 def ftb(cloud: LocalCloudProcess, *args: str, timeout: float = 600) -> subprocess.Popen[str]:
@@ -186,7 +182,7 @@ def injected_failures(result: Accounting) -> int:
 
 
 def test_partial_failure_every_task_ends_once_and_every_failure_is_dead_lettered(
-    cloud: LocalCloudProcess,
+    cloud: LocalCloudProcess, capsys: pytest.CaptureFixture[str]
 ) -> None:
     run = uuid.uuid4().hex[:6]
     # Given process-task failing 30 % of its invocations (FIS invocation-error, by tag)
@@ -202,14 +198,20 @@ def test_partial_failure_every_task_ends_once_and_every_failure_is_dead_lettered
     injected = injected_failures(result)
     assert injected > 0, "no invocation failed"
     assert "completed" in output
-    FIGURES[chaos.PARTIAL_FAILURE] = {
-        **outcome_figures(result, injected),
-        "experiment": f"{final['state']['status']} after {chaos.PARTIAL_DURATION}",
-        "submit seconds": f"{submit_seconds:.1f}",
-    }
+    report(
+        chaos.PARTIAL_FAILURE,
+        {
+            **outcome_figures(result, injected),
+            "experiment": f"{final['state']['status']} after {chaos.PARTIAL_DURATION}",
+            "submit seconds": f"{submit_seconds:.1f}",
+        },
+        capsys,
+    )
 
 
-def test_start_delay_is_absorbed_by_the_queue(cloud: LocalCloudProcess) -> None:
+def test_start_delay_is_absorbed_by_the_queue(
+    cloud: LocalCloudProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
     run = uuid.uuid4().hex[:6]
     # Given start-execution delayed 1.5 s on every invocation (FIS invocation-add-delay)
     follower, experiment, plans, submit_seconds = run_under_load(cloud, chaos.START_DELAY, run)
@@ -222,15 +224,19 @@ def test_start_delay_is_absorbed_by_the_queue(cloud: LocalCloudProcess) -> None:
     assert injected_failures(result) == 0
     final = status_of(cloud, experiment["id"])
     assert final["state"]["status"] == "completed"
-    FIGURES[chaos.START_DELAY] = {
-        **outcome_figures(result, 0),
-        "experiment": f"{final['state']['status']} after {chaos.DELAY_DURATION}",
-        "submit seconds": f"{submit_seconds:.1f}",
-    }
+    report(
+        chaos.START_DELAY,
+        {
+            **outcome_figures(result, 0),
+            "experiment": f"{final['state']['status']} after {chaos.DELAY_DURATION}",
+            "submit seconds": f"{submit_seconds:.1f}",
+        },
+        capsys,
+    )
 
 
 def test_submit_errors_are_retried_by_clients_and_nothing_is_half_accepted(
-    cloud: LocalCloudProcess,
+    cloud: LocalCloudProcess, capsys: pytest.CaptureFixture[str]
 ) -> None:
     run = uuid.uuid4().hex[:6]
     # Given submit-task answering 503 to 40 % of its callers (invocation-http-integration-response)
@@ -245,12 +251,16 @@ def test_submit_errors_are_retried_by_clients_and_nothing_is_half_accepted(
     assert server_errors > 0, "no caller saw the injected 503"
     final = status_of(cloud, experiment["id"])
     assert final["state"]["status"] == "completed"
-    FIGURES[chaos.SUBMIT_ERRORS] = {
-        **outcome_figures(result, 0),
-        "5xx answered to callers (retried)": str(server_errors),
-        "experiment": f"{final['state']['status']} after {chaos.SUBMIT_DURATION}",
-        "submit seconds": f"{submit_seconds:.1f}",
-    }
+    report(
+        chaos.SUBMIT_ERRORS,
+        {
+            **outcome_figures(result, 0),
+            "5xx answered to callers (retried)": str(server_errors),
+            "experiment": f"{final['state']['status']} after {chaos.SUBMIT_DURATION}",
+            "submit seconds": f"{submit_seconds:.1f}",
+        },
+        capsys,
+    )
 
 
 def alarm_state(cloud: LocalCloudProcess, name: str) -> dict[str, Any] | None:
@@ -259,7 +269,7 @@ def alarm_state(cloud: LocalCloudProcess, name: str) -> dict[str, Any] | None:
 
 
 def test_total_failure_dead_letters_every_task_and_stops_on_the_alarm(
-    cloud: LocalCloudProcess,
+    cloud: LocalCloudProcess, capsys: pytest.CaptureFixture[str]
 ) -> None:
     run = uuid.uuid4().hex[:6]
     alarm = f"{cloud.state['stackName']}-{chaos.STOP_ALARMS[chaos.TOTAL_FAILURE]}"
@@ -327,14 +337,18 @@ def test_total_failure_dead_letters_every_task_and_stops_on_the_alarm(
     transitions.append(str(alarm_state(cloud, alarm)["StateValue"]))  # type: ignore[index]
     assert transitions[-2:] == ["ALARM", "OK"]
     assert status_of(cloud, experiment["id"])["state"]["status"] == "stopped"
-    FIGURES[chaos.TOTAL_FAILURE] = {
-        **outcome_figures(result, injected_failures(result)),
-        "alarm transitions": " -> ".join(transitions)
-        + ("" if evaluated else " (set with SetAlarmState: alarms not evaluated here)"),
-        "time to stop after ALARM": f"{stopped_after:.2f} s (alarm period {period:.0f} s)",
-        "experiment": final["state"]["reason"],
-        "submit seconds": f"{submit_seconds:.1f}",
-    }
+    report(
+        chaos.TOTAL_FAILURE,
+        {
+            **outcome_figures(result, injected_failures(result)),
+            "alarm transitions": " -> ".join(transitions)
+            + ("" if evaluated else " (set with SetAlarmState: alarms not evaluated here)"),
+            "time to stop after ALARM": f"{stopped_after:.2f} s (alarm period {period:.0f} s)",
+            "experiment": final["state"]["reason"],
+            "submit seconds": f"{submit_seconds:.1f}",
+        },
+        capsys,
+    )
 
 
 def test_a_stopped_experiment_lifts_its_fault_at_once(cloud: LocalCloudProcess) -> None:
