@@ -300,20 +300,7 @@ class LocalCloud:
         created_at = datetime.now(UTC)
         self.stack = provision(ctx)
         self.gateway, self.provision_context = gateway, ctx
-        stack = self.stack
-        self.fis.bind(
-            list(stack.experiment_templates),
-            lambda: function_targets(resolver, stack.functions),
-            alarm_reader(
-                lambda: make_client(
-                    "cloudwatch",
-                    endpoint_url=self.endpoint.url if self.endpoint else endpoint_url,
-                    region_name=options.region,
-                    aws_access_key_id="testing",
-                    aws_secret_access_key="testing",
-                )
-            ),
-        )
+        self.bind_fis(resolver, self.stack)
         if self.faults is not None:
             self.faults.bind(self.stack.functions, self.stack.queues.values(), clients.sqs)
         try:  # before the API and the pollers: nothing runs on a half-restored state
@@ -360,6 +347,25 @@ class LocalCloud:
         )
         self.keeper.start_checkpoints()
         statefile.write(self.options.state_path, self.state())
+
+    def bind_fis(self, resolver: Resolver, stack: LocalStack) -> None:
+        """The stack's experiment templates and functions to FIS (at start and hot reload);
+        its stop conditions read alarms through CloudWatch on this endpoint."""
+        assert self.fis is not None and self.endpoint is not None
+        endpoint_url, region = self.endpoint.url, self.options.region
+        self.fis.bind(
+            list(stack.experiment_templates),
+            lambda: function_targets(resolver, stack.functions),
+            alarm_reader(
+                lambda: make_client(
+                    "cloudwatch",
+                    endpoint_url=endpoint_url,
+                    region_name=region,
+                    aws_access_key_id="testing",
+                    aws_secret_access_key="testing",
+                )
+            ),
+        )
 
     def _runtime_invoke(self, function: str, payload: bytes) -> Any:
         assert self.runtime is not None
