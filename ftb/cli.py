@@ -28,6 +28,7 @@ COMMANDS = (
     "ftb.ops.commands.dead_letters",
     "ftb.ops.commands.set_env",
     "ftb.ops.commands.redrive",
+    "ftb.ops.commands.chaos",
 )
 
 

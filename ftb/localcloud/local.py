@@ -41,6 +41,8 @@ from ftb.localcloud.endpoint.in_process import InProcessTransport
 from ftb.localcloud.endpoint.shared_session import make_client
 from ftb.localcloud.event_sources import SqsPoller, start_pollers
 from ftb.localcloud.faults import FaultConfig, Faults
+from ftb.localcloud.fis import FisApi, FisInjector, FisService, chain_faults
+from ftb.localcloud.fis.wiring import alarm_reader, function_targets
 from ftb.localcloud.function_log import FunctionLog, log_file_path
 from ftb.localcloud.lambda_runtime import LambdaRuntime
 from ftb.localcloud.live_view import LiveView, Sources, dead_letter_queue_urls
@@ -55,8 +57,14 @@ from ftb.localcloud.provision import (
 )
 from ftb.localcloud.stepfunctions_logs import ExecutionLogShipper
 from ftb.localcloud.stepfunctions_reads import StepFunctionsReads
-from ftb.localcloud.template import Resolver, StackContext, Template, TemplateError, load_template
-from ftb.localcloud.template.model import ACCOUNT_ID
+from ftb.localcloud.template import (
+    ACCOUNT_ID,
+    Resolver,
+    StackContext,
+    Template,
+    TemplateError,
+    load_template,
+)
 from ftb.localcloud.terminal import Mode, Terminal
 
 DEFAULT_API_PORT = 3000
@@ -176,6 +184,7 @@ class LocalCloud:
         self.pollers: list[SqsPoller] = []
         self.faults: Faults | None = None
         self.cloudwatch: LocalCloudWatch | None = None
+        self.fis: FisService | None = None  # FIS experiments (ftb/localcloud/fis)
         self.terminal = Terminal(options.output, FunctionLog(log_file_path(options.state_path)))
         # What a hot reload (ftb/localcloud/hot_reload) provisions against and swaps.
         self.clients: Clients | None = None
@@ -262,12 +271,20 @@ class LocalCloud:
         self._work_dir = tempfile.TemporaryDirectory(prefix="ftb-local-")
         if options.faults is not None and options.faults.enabled:
             self.faults = Faults(options.faults, options.region, Path(self._work_dir.name))
+        # FIS (ftb/localcloud/fis): its injector sits at the runtime's fault hook, after
+        # `--faults`; its API on the endpoint. [hook: the service registry at the merge]
+        self.fis = FisService(
+            options.region,
+            ACCOUNT_ID,
+            FisInjector(),
+            say=lambda line: self.terminal.attention("fis", line),
+        )
         self.runtime = LambdaRuntime(
             endpoint_url,
             options.region,
             max_concurrency_default=MAX_CONCURRENCY_DEFAULT,
             echo=self._function_echo,
-            faults=self.faults,
+            faults=chain_faults(self.faults, self.fis.injector),
         )
         self.endpoint = AwsEndpoint(self.runtime, options.host, endpoint_port, faults=self.faults)
         # Logs Insights runs here, over moto's log events (moto's own ignores most queries).
@@ -282,6 +299,7 @@ class LocalCloud:
         self.endpoint.register("monitoring", cloudwatch.api)
         self.runtime.metrics = cloudwatch.lambda_metrics
         cloudwatch.on_transition(self._alarm_transition)
+        self.endpoint.register("fis", FisApi(self.fis))
         self.endpoint.gate = self.keeper.gate
         self.endpoint.start()
         clients = self.clients = Clients(self.endpoint.url, options.region, self.endpoint.transport)
@@ -299,6 +317,7 @@ class LocalCloud:
         created_at = datetime.now(UTC)
         self.stack = provision(ctx)
         self.gateway, self.provision_context = gateway, ctx
+        self.bind_fis(resolver, self.stack)
         if self.faults is not None:
             self.faults.bind(self.stack.functions, self.stack.queues.values(), clients.sqs)
         try:  # before the API and the pollers: nothing runs on a half-restored state
@@ -360,6 +379,25 @@ class LocalCloud:
         )
         self.keeper.start_checkpoints()
         statefile.write(self.options.state_path, self.state())
+
+    def bind_fis(self, resolver: Resolver, stack: LocalStack) -> None:
+        """The stack's experiment templates and functions to FIS (at start and hot reload);
+        its stop conditions read alarms through CloudWatch on this endpoint."""
+        assert self.fis is not None and self.endpoint is not None
+        endpoint_url, region = self.endpoint.url, self.options.region
+        self.fis.bind(
+            list(stack.experiment_templates),
+            lambda: function_targets(resolver, stack.functions),
+            alarm_reader(
+                lambda: make_client(
+                    "cloudwatch",
+                    endpoint_url=endpoint_url,
+                    region_name=region,
+                    aws_access_key_id="testing",
+                    aws_secret_access_key="testing",
+                )
+            ),
+        )
 
     def _runtime_invoke(self, function: str, payload: bytes) -> Any:
         assert self.runtime is not None
@@ -493,8 +531,8 @@ class LocalCloud:
             "",
             f"  API           {self.api_url}/<stage>/...  (API Gateway REST, Lambda proxy)",
             f"  AWS endpoint  {self.endpoint.url}  (SQS, Step Functions, DynamoDB, "
-            "CloudWatch Logs, CloudWatch metrics and alarms, Lambda, the stack in "
-            "CloudFormation; any credentials)",
+            "CloudWatch Logs, CloudWatch metrics and alarms, Lambda, FIS experiments, the "
+            "stack in CloudFormation; any credentials)",
             f"  region        {self.options.region}",
             *api_access.banner_lines(
                 list(stack.rest_apis.values()), self.options.region, stack.usage_plans
@@ -539,6 +577,10 @@ class LocalCloud:
             for kind, ids in sorted(stack.not_emulated.items()):
                 lines.append(f"  {kind} ({len(ids)})")
         lines += ["", *self._alarm_lines()]
+        if self.fis is not None and self.fis.templates:
+            lines += ["", "FIS experiment templates (`ftb chaos list`, `ftb chaos run NAME`):"]
+            for template in sorted(self.fis.templates.values(), key=lambda t: t.name):
+                lines.append(f"  {template.name}  {template.id}  {template.description}")
         if self.faults is not None:
             lines += ["", f"Fault injection ON (counters: GET {self.endpoint.url}/_ftb/faults):"]
             lines += [f"  {line}" for line in self.faults.config.describe(self.options.region)]
@@ -615,6 +657,8 @@ class LocalCloud:
             return
         self._stopped = True
         self.terminal.stop_view()
+        if self.fis is not None:  # experiments end before their functions do
+            self.fis.stop_all()
         self._drain_and_save()
         for poller in self.pollers:
             poller.signal_stop()

@@ -13,16 +13,18 @@ import botocore.session
 from ftb.localcloud.cloudformation import CloudFormationApi
 from ftb.localcloud.cloudwatch.handler import CloudWatchApi
 from ftb.localcloud.endpoint.refusals import EMULATED_SERVICES, answered
+from ftb.localcloud.fis import FisApi
 from ftb.localcloud.lambda_control.event_source_mappings import EventSourceMappingApi
 from ftb.localcloud.lambda_control.function_api import FunctionSubresourceApi
 from ftb.localcloud.lambda_runtime.control_api import LambdaControlApi
+from ftb.localcloud.logs_insights.query_definitions import QueryDefinitionsApi
 from ftb.localcloud.logs_insights.service import LogsInsightsApi
 from ftb.localcloud.stepfunctions_reads import StepFunctionsReads
 
 # What the handlers `ftb local` registers declare, by service (ftb/localcloud/local.py,
 # control_plane.py).
 HANDLERS: dict[str, frozenset[str]] = {
-    "logs": LogsInsightsApi.operations,
+    "logs": LogsInsightsApi.operations | QueryDefinitionsApi.operations,
     "states": StepFunctionsReads.operations,
     "lambda": (
         LambdaControlApi.operations
@@ -31,6 +33,7 @@ HANDLERS: dict[str, frozenset[str]] = {
     ),
     "cloudformation": CloudFormationApi.operations,
     "monitoring": CloudWatchApi.operations,
+    "fis": FisApi.operations,
 }
 # botocore's model name of each signing name.
 MODELS = {"states": "stepfunctions", "monitoring": "cloudwatch"}

@@ -2,9 +2,9 @@
 implement is answered with AWS's error for an unknown operation, never a 2xx or moto's 500.
 
 The shapes: JSON protocol (Step Functions, CloudWatch Logs, DynamoDB, SQS) 400
-`UnknownOperationException`; query protocol (CloudFormation) 400 `InvalidAction`; Lambda's
-REST API 404 `UnknownOperationException`. Each operation below is one a console or the AWS
-CLI calls and that neither moto nor a handler of the endpoint implements, or one moto would
+`UnknownOperationException`; query protocol (CloudFormation) 400 `InvalidAction`; the REST
+APIs (Lambda, FIS) 404 `UnknownOperationException`. Each operation below is one a console or
+the AWS CLI calls and that neither moto nor a handler of the endpoint implements, or one moto would
 answer with data AWS would not give.
 """
 
@@ -50,6 +50,11 @@ REFUSED: list[tuple[str, str, dict[str, Any], str, int]] = [
     ("lambda", "list_code_signing_configs", {}, UNKNOWN, 404),
     ("lambda", "get_runtime_management_config", {"FunctionName": "f"}, UNKNOWN, 404),
     ("lambda", "publish_version", {"FunctionName": "f"}, UNKNOWN, 404),
+    ("fis", "list_actions", {}, UNKNOWN, 404),
+    ("fis", "create_experiment_template", {"clientToken": "t", "description": "d",
+     "roleArn": f"arn:aws:iam::{ACCOUNT}:role/fis", "stopConditions": [{"source": "none"}],
+     "actions": {}}, UNKNOWN, 404),
+    ("fis", "list_target_account_configurations", {"experimentTemplateId": "EXT1"}, UNKNOWN, 404),
 ]  # fmt: skip
 
 
@@ -110,6 +115,8 @@ ANSWERED: list[tuple[str, str, dict[str, Any]]] = [
     ("lambda", "list_functions", {}),
     ("lambda", "list_event_source_mappings", {}),
     ("cloudformation", "list_stacks", {}),
+    ("fis", "list_experiment_templates", {}),  # the stack without -c chaos=true: none
+    ("fis", "list_experiments", {}),
 ]
 
 

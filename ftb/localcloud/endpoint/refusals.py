@@ -37,9 +37,10 @@ EMULATED_SERVICES: dict[str, tuple[tuple[str, str], ...]] = {
     "lambda": (("awslambda", "LambdaResponse"),),
     "cloudformation": (("cloudformation", "CloudFormationResponse"),),
     "monitoring": (("cloudwatch", "CloudWatchResponse"),),
+    "fis": (("fis", "FISResponse"),),
 }
 # The REST services: their calls are named by botocore's model (method, path, query keys).
-REST_SERVICES: frozenset[str] = frozenset({"lambda"})
+REST_SERVICES: frozenset[str] = frozenset({"lambda", "fis"})
 
 # moto answers these with a 2xx that AWS would not give (see docs/local-cloud.md): refused
 # until a handler answers them faithfully.
@@ -55,7 +56,8 @@ REFUSED_ANYWAY: dict[str, frozenset[str]] = {
 # AddPermission, GetAlias... answer "Function not found" for a function ListFunctions lists),
 # nor the template's layers (ListLayers: []), and a mapping it created would never poll.
 # Its CloudWatch neither collects nor evaluates: the local CloudWatch answers (cloudwatch/).
-MOTO_NOT_CONSULTED: frozenset[str] = frozenset({"cloudformation", "lambda", "monitoring"})
+# Its FIS would hold no template of the stack, and its experiments never run anything.
+MOTO_NOT_CONSULTED: frozenset[str] = frozenset({"cloudformation", "lambda", "monitoring", "fis"})
 
 Claims = Callable[[str], Iterable[str]]
 

@@ -447,6 +447,8 @@ def _commit(
     cloud.outputs = cloud._outputs(ctx.resolver)
     if cloud.faults is not None and cloud.clients is not None:
         cloud.faults.bind(ctx.stack.functions, ctx.stack.queues.values(), cloud.clients.sqs)
+    if cloud.fis is not None:  # FIS (ftb/localcloud/fis): the reloaded templates and functions
+        cloud.bind_fis(ctx.resolver, ctx.stack)
     statefile.write(cloud.options.state_path, cloud.state())
 
 

@@ -2,6 +2,8 @@
 template's dependency order (`context.py` holds the registry and the loop)."""
 
 # The service modules register their provisioners when imported.
+# FIS experiment templates (ftb/localcloud/fis), registered the same way.
+from ftb.localcloud.fis import provision as _fis_provision  # noqa: F401
 from ftb.localcloud.provision import (  # noqa: F401
     apigateway,
     dynamodb,

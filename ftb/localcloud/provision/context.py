@@ -89,6 +89,8 @@ class LocalStack:
     rest_apis: dict[str, RestApi] = field(default_factory=dict)
     usage_plans: UsagePlans = field(default_factory=UsagePlans)  # API keys and their plans
     not_emulated: dict[str, list[str]] = field(default_factory=dict)
+    # AWS::FIS::ExperimentTemplate (ftb/localcloud/fis): what `ftb chaos` runs locally.
+    experiment_templates: list[Any] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     def queue_by_arn(self, arn: str) -> Queue | None:
