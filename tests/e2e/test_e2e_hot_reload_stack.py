@@ -144,7 +144,7 @@ def test_a_workflow_edit_reaches_new_executions(app: Path, cloud: LocalCloudProc
     definition = json.loads(
         stepfunctions.describe_state_machine(stateMachineArn=machine)["definition"]
     )
-    assert definition["States"]["ProcessTask"]["Retry"][0]["IntervalSeconds"] == 1
+    assert definition["States"]["ProcessTask"]["Retry"][1]["IntervalSeconds"] == 1
     assert cloud.submit("after-workflow-edit").status == 202
     assert cloud.wait_for_status("after-workflow-edit", "SUCCEEDED", timeout=120)
     assert time.monotonic() - started < SYNTH_SECONDS

@@ -51,8 +51,11 @@ def test_messages_are_bounded():
 
 def test_the_workflow_retries_transient_errors_only():
     # Given the workflow's ProcessTask state
-    retried = {name for rule in _process_task_state()["Retry"] for name in rule["ErrorEquals"]}
-    # Then it retries TransientTaskError, never PermanentTaskError
+    rules = _process_task_state()["Retry"]
+    retried = {name for rule in rules if rule["MaxAttempts"] > 0 for name in rule["ErrorEquals"]}
+    # Then it retries TransientTaskError, never PermanentTaskError (which the first retrier
+    # matches with no attempt: retriers are tried in order)
     assert TRANSIENT_ERROR_NAME in retried
     assert PERMANENT_ERROR_NAME not in retried
+    assert rules[0] == {"ErrorEquals": [PERMANENT_ERROR_NAME], "MaxAttempts": 0}
     assert "States.ALL" not in retried

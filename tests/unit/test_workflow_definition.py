@@ -36,10 +36,15 @@ def _largest_accepted_input() -> dict[str, Any]:
 
 def test_process_task_retries_transient_errors_with_capped_exponential_backoff_and_full_jitter():
     # Given the ProcessTask state
-    (retry,) = STATES["ProcessTask"]["Retry"]
-    # Then transient and Lambda service errors get 2 more attempts, 2 s doubling, capped, jittered
+    never, retry = STATES["ProcessTask"]["Retry"]
+    # Then a permanent error matches first and is never retried
+    assert never == {"ErrorEquals": ["PermanentTaskError"], "MaxAttempts": 0}
+    # ... and every other error of the task (transient, Lambda's service errors, anything else
+    # such as an injected fault) gets 2 more attempts on one counter, 2 s doubling, capped,
+    # jittered
     assert retry["ErrorEquals"][0] == "TransientTaskError"
-    assert all(e.startswith("Lambda.") for e in retry["ErrorEquals"][1:])
+    assert all(e.startswith("Lambda.") for e in retry["ErrorEquals"][1:-1])
+    assert retry["ErrorEquals"][-1] == "States.TaskFailed"
     assert "PermanentTaskError" not in retry["ErrorEquals"]
     assert "States.ALL" not in retry["ErrorEquals"]
     assert retry["MaxAttempts"] == 2
