@@ -189,6 +189,7 @@ def _run_local(args: argparse.Namespace) -> int:
 
     problems = registry.check_installed_moto()
     if problems:  # moto moved something the local cloud patches or reads: refuse, say what
+        startup_gc.resume()
         print(wall.refusal_message(problems), file=sys.stderr)
         return 2
     from ftb.localcloud import local

@@ -32,24 +32,29 @@ from ftb.localcloud.stepfunctions_reads.history import epoch_seconds, history_pa
 from ftb.localcloud.stepfunctions_reads.paging import StatesError, page_size
 
 
+class NotTheEngines(Exception):
+    """A call the engine cannot answer (see the module docstring): moto answers it. Its own
+    class, not LookupError: a KeyError or IndexError of ours must not be taken for it."""
+
+
 def _backend(arn: str) -> Any:
     """moto's Step Functions backend of the ARN's account and region (the engine's when
     `execute_state_machine` is on)."""
     parts = arn.split(":")
     if len(parts) < 7 or parts[2] != "states":
-        raise LookupError(arn)
+        raise NotTheEngines(arn)
     return backends.stepfunctions_of(parts[4], parts[3])
 
 
 def _execution(arn: Any) -> Any:
-    """The engine's execution for the ARN; LookupError when moto should answer instead,
+    """The engine's execution for the ARN; NotTheEngines when moto should answer instead,
     ServiceError when moto's backend refuses the ARN (not found)."""
     if not isinstance(arn, str):
-        raise LookupError(arn)
+        raise NotTheEngines(arn)
     backend = _backend(arn)
     execution = answering_service_errors(lambda: backend.describe_execution(arn))
     if not hasattr(execution, "exec_worker"):  # moto's mock executions (engine off)
-        raise LookupError(arn)
+        raise NotTheEngines(arn)
     return execution
 
 
@@ -66,12 +71,12 @@ def list_executions(request: dict[str, Any]) -> dict[str, Any]:
     check_list_request(request)  # AWS validates the input before it looks anything up
     arn = request.get("stateMachineArn")
     if not isinstance(arn, str):
-        raise LookupError(arn)
+        raise NotTheEngines(arn)
     backend = _backend(arn)
     machine = answering_service_errors(lambda: backend.describe_state_machine(arn))
     executions = [e for e in machine.executions if hasattr(e, "exec_worker")]
     if len(executions) != len(machine.executions):
-        raise LookupError(arn)
+        raise NotTheEngines(arn)
     return list_page(executions, request)
 
 
@@ -125,7 +130,7 @@ class StepFunctionsReads:
             return json_error(error.code, error.message)
         except ServiceError as error:
             return json_error(error.code, error.message, error.status)
-        except LookupError:  # not the engine's to read (see the module docstring)
+        except NotTheEngines:  # see the module docstring
             return None
         except Exception as error:  # a bug of ours: AWS's 500, the cause in the cloud's log
             return internal_failure(call, error)
