@@ -23,8 +23,10 @@ from typing import Any, Protocol
 
 _MISSING = object()
 _lock = threading.Lock()
-# (id of the owner, attribute) -> the value `replace` found there: moto's original.
+# (id of the owner, attribute) -> the value `replace` found there (moto's original), and the
+# replacement it put there.
 _originals: dict[tuple[int, str], Any] = {}
+_replacements: dict[tuple[int, str], Any] = {}
 
 
 class Shape(Protocol):
@@ -206,10 +208,14 @@ def _static(owner: Any, attribute: str) -> Any:
 
 
 def original(owner: Any, attribute: str) -> Any:
-    """moto's own value of `owner.attribute` (as found before `replace` patched it)."""
+    """moto's own value of `owner.attribute`: as found before `replace` patched it, while our
+    replacement is still there; otherwise what is there now (_MISSING when nothing is)."""
+    current = _static(owner, attribute)
+    key = (id(owner), attribute)
     with _lock:
-        saved = _originals.get((id(owner), attribute), _MISSING)
-    return saved if saved is not _MISSING else _static(owner, attribute)
+        if key in _replacements and _replacements[key] is current:
+            return _originals[key]
+    return current
 
 
 def replace(target: Target, replacement: Any, owner: Any = None) -> Any:
@@ -221,9 +227,11 @@ def replace(target: Target, replacement: Any, owner: Any = None) -> Any:
     problem = "is missing" if value is _MISSING else target.expect.problem(value)
     if problem is not None:
         raise WallBroken([f"{target.name} {problem}"])
+    key = (id(holder), target.attribute)
     with _lock:
-        _originals.setdefault((id(holder), target.attribute), value)
-    setattr(holder, target.attribute, replacement)
+        _originals[key] = value
+        setattr(holder, target.attribute, replacement)
+        _replacements[key] = _static(holder, target.attribute)
     return value
 
 

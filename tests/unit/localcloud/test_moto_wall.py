@@ -27,10 +27,20 @@ def test_the_installed_moto_has_every_target() -> None:
 def test_a_removed_patch_target_refuses_the_start_and_names_it(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Given a moto whose SQS Queue lost the property the race fix replaces
+    # Given a moto whose SQS Queue lost the property the race fix replaces (after the patches
+    # were installed in this process: what was patched is checked as it is now)
     from moto.sqs.models import Queue
 
+    from ftb.localcloud.moto_internals.install import install_patches
+
+    install_patches()
     monkeypatch.delattr(Queue, "pending_message_groups")
+    from ftb.localcloud import local
+
+    def started(*args: Any) -> int:
+        raise AssertionError("the local cloud started on a moto without the target")
+
+    monkeypatch.setattr(local, "run", started)
     # When `ftb local` starts
     code = cli.main(["local", "--fresh"])
     # Then it refuses with exit 2, one message naming moto's version and the target, no traceback
