@@ -24,7 +24,7 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Response
 
-from ftb.localcloud.endpoint.calls import AwsCall, ServiceHandler, identify
+from ftb.localcloud.endpoint.calls import AwsCall, ServiceHandler, identify, internal_failure
 from ftb.localcloud.endpoint.in_process import InProcessTransport
 from ftb.localcloud.endpoint.refusals import Refusals, name_rest_call
 from ftb.localcloud.lambda_runtime import LambdaRuntime
@@ -179,7 +179,10 @@ class AwsEndpoint:
         call = identify(environ)
         name_rest_call(call)  # Lambda's REST calls, by botocore's model, for every handler
         for handler in [*self._handlers.get(call.service or "", ()), *self._last_handlers]:
-            response = handler.handle(call)
+            try:
+                response = handler.handle(call)
+            except Exception as error:  # a bug of a handler: AWS's 500, never moto's answer
+                response = internal_failure(call, error)
             if response is not None:
                 return response(environ, start_response)  # type: ignore[no-any-return]
         gate = self.gate
