@@ -10,7 +10,7 @@ STACK  ?= FaultTolerantBackend
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv run test test-fast lint format synth deploy destroy reliability bench audit clean
+.PHONY: help venv run test test-fast test-contract lint format synth deploy destroy reliability bench audit clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ test: $(STAMP) ## every test: unit, integration, infrastructure, ops, end-to-end
 
 test-fast: $(STAMP) ## every test that needs no local cloud (under a minute once synthesized)
 	$(BIN)/pytest -m "not cloud"
+
+test-contract: $(STAMP) ## moto's originals against our replacements, on the installed moto (run by an upgrade)
+	$(BIN)/pytest tests/contract tests/unit/localcloud/test_moto_wall.py -p no:cacheprovider
 
 lint: $(STAMP) ## ruff, mypy and the import contracts (pyproject.toml [tool.importlinter])
 	$(BIN)/ruff check .

@@ -99,16 +99,12 @@ def run(failure_rate: float, count: int) -> dict[str, Any]:
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 
     from bench.end_to_end import summarize, task_ids
-    from ftb.localcloud.endpoint.engine_caches import install_engine_caches
-    from ftb.localcloud.endpoint.moto_hot_paths import install_moto_hot_paths
-    from ftb.localcloud.endpoint.moto_races import install_moto_race_fixes
     from ftb.localcloud.event_sources.sqs import sqs_event_record
+    from ftb.localcloud.moto_internals.install import install_patches
 
     mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
     mock.start()
-    install_engine_caches()  # the same engine and moto as the local cloud's
-    install_moto_hot_paths()
-    install_moto_race_fixes()
+    install_patches()  # the same engine and moto as the local cloud's
     session = boto3.session.Session(region_name=REGION)
     sqs: Any = session.client("sqs")
     sfn: Any = session.client("stepfunctions")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import sys
 import threading
 from pathlib import Path
 from types import FrameType
@@ -192,6 +193,13 @@ def register(subparsers: Any) -> None:
 
 def _run_local(args: argparse.Namespace) -> int:
     startup_gc.pause()  # until ready (local.run resumes it): ftb/startup_gc.py
+    from ftb.localcloud.moto_internals import registry, wall
+
+    problems = registry.check_installed_moto()
+    if problems:  # moto moved something the local cloud patches or reads: refuse, say what
+        startup_gc.resume()
+        print(wall.refusal_message(problems), file=sys.stderr)
+        return 2
     from ftb.localcloud import local
 
     root = statefile.project_root()

@@ -38,7 +38,6 @@ from ftb.localcloud.cloudwatch import LocalCloudWatch, transition_line
 from ftb.localcloud.control_plane import register_control_plane
 from ftb.localcloud.endpoint import AwsEndpoint, display_host
 from ftb.localcloud.endpoint.in_process import InProcessTransport
-from ftb.localcloud.endpoint.shared_session import make_client
 from ftb.localcloud.event_sources import SqsPoller, start_pollers
 from ftb.localcloud.faults import FaultConfig, Faults
 from ftb.localcloud.fis import FisApi, FisInjector, FisService, chain_faults
@@ -48,6 +47,7 @@ from ftb.localcloud.lambda_runtime import LambdaRuntime
 from ftb.localcloud.live_view import LiveView, Sources, dead_letter_queue_urls
 from ftb.localcloud.logs_filter_patterns import FilterPatternGuard
 from ftb.localcloud.logs_insights import LogsInsightsApi, QueryDefinitionsApi
+from ftb.localcloud.moto_internals.session import make_client
 from ftb.localcloud.provision import (
     EnvOverride,
     LocalStack,

@@ -12,6 +12,8 @@ from __future__ import annotations
 import io
 import json
 import re
+import sys
+import traceback
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -141,6 +143,27 @@ def json_error(code: str, message: str, status: int = 400) -> Response:
     response = json_response({"__type": code, "message": message}, status)
     response.headers["x-amzn-ErrorType"] = code
     return response
+
+
+def internal_failure(call: AwsCall, error: BaseException) -> Response:
+    """AWS's answer to a request that failed inside the service (a bug of the local cloud's
+    own layer): `InternalFailure`, HTTP 500, in the call's protocol ("Common Errors" of each
+    API reference, e.g.
+    https://docs.aws.amazon.com/step-functions/latest/apireference/CommonErrors.html). The
+    traceback goes to the cloud's log (stderr), with the operation it failed."""
+    print(
+        f"[ftb] internal failure answering {call.service}:{call.operation}",
+        file=sys.stderr,
+    )
+    traceback.print_exception(error, file=sys.stderr)
+    message = (
+        f"The request processing has failed because of an unknown error ({type(error).__name__})"
+    )
+    if call.protocol == "query":
+        return query_error("InternalFailure", message, 500, sender=False)
+    if call.protocol == "rest":
+        return rest_json_error("InternalFailure", message, 500)
+    return json_error("InternalFailure", message, 500)
 
 
 def rest_json_response(document: Any, status: int = 200) -> Response:

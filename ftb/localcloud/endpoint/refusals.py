@@ -18,7 +18,6 @@ operation), so the refusal can say which operation it refuses.
 from __future__ import annotations
 
 import functools
-import importlib
 import re
 import threading
 from collections.abc import Callable, Iterable
@@ -26,6 +25,7 @@ from collections.abc import Callable, Iterable
 from werkzeug.wrappers import Response
 
 from ftb.localcloud.endpoint.calls import AwsCall, json_error, query_error, rest_json_error
+from ftb.localcloud.moto_internals.dispatch import method_name, public_methods
 
 # Signing name -> the moto response classes (module, class) that dispatch its operations by
 # name. DynamoDB Streams is signed as "dynamodb" too.
@@ -62,24 +62,12 @@ MOTO_NOT_CONSULTED: frozenset[str] = frozenset({"cloudformation", "lambda", "mon
 Claims = Callable[[str], Iterable[str]]
 
 
-def _snake(name: str) -> str:
-    """The method name moto dispatches an operation to."""
-    from moto.core.utils import camelcase_to_underscores
-
-    return str(camelcase_to_underscores(name))
-
-
-def _public_methods(module: str, class_name: str) -> frozenset[str]:
-    cls = getattr(importlib.import_module(f"moto.{module}"), class_name)
-    return frozenset(name for name in dir(cls) if not name.startswith("_"))
-
-
 @functools.cache
 def moto_methods(service: str) -> frozenset[str]:
     """The operation methods moto dispatches for the service (snake_case names)."""
     methods: set[str] = set()
     for module, response_class in EMULATED_SERVICES[service]:
-        methods |= _public_methods(f"{module}.responses", response_class)
+        methods |= public_methods(f"{module}.responses", response_class)
     return frozenset(methods)
 
 
@@ -131,7 +119,7 @@ def rest_operation(service: str, method: str, path: str, query_keys: Iterable[st
 def implemented_by_moto(service: str, operation: str) -> bool:
     if service in MOTO_NOT_CONSULTED or operation in REFUSED_ANYWAY.get(service, frozenset()):
         return False
-    return _snake(operation) in moto_methods(service)
+    return method_name(operation) in moto_methods(service)
 
 
 def answered(service: str, operation: str, claimed: Iterable[str]) -> bool:

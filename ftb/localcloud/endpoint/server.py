@@ -15,7 +15,6 @@ function does not block anyone).
 from __future__ import annotations
 
 import ipaddress
-import logging
 import os
 import sys
 import threading
@@ -25,18 +24,15 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Response
 
-from ftb.localcloud.endpoint.calls import AwsCall, ServiceHandler, identify
-from ftb.localcloud.endpoint.engine_caches import answer_engine_calls_with, install_engine_caches
+from ftb.localcloud.endpoint.calls import AwsCall, ServiceHandler, identify, internal_failure
 from ftb.localcloud.endpoint.in_process import InProcessTransport
-from ftb.localcloud.endpoint.moto_hot_paths import install_moto_hot_paths
-from ftb.localcloud.endpoint.moto_races import install_moto_race_fixes
-from ftb.localcloud.endpoint.moto_sqs_races import (
-    install_moto_sqs_race_fixes,
-    receive_steps_guarded_by,
-)
 from ftb.localcloud.endpoint.refusals import Refusals, name_rest_call
 from ftb.localcloud.lambda_runtime import LambdaRuntime
 from ftb.localcloud.lambda_runtime.control_api import LambdaControlApi
+from ftb.localcloud.moto_internals import server_app
+from ftb.localcloud.moto_internals.engine_caches import answer_engine_calls_with
+from ftb.localcloud.moto_internals.install import install_patches
+from ftb.localcloud.moto_internals.sqs_races import receive_steps_guarded_by
 
 _ENDPOINTS_STARTED: list[AwsEndpoint] = []
 # What the first endpoint of the process changed there (moto's Step Functions section, MOTO_PORT),
@@ -46,29 +42,12 @@ _PROCESS_STATE_BEFORE: dict[str, Any] = {}
 SHUTDOWN_POLL_SECONDS = 0.05
 
 
-def enable_step_functions_execution() -> None:
-    """Make moto's Step Functions run state machines (its parser backend), process-wide."""
-    from moto.core.config import default_user_config
-
-    # Replace the section (not mutate it): mock_aws restores a shallow copy of this dict.
-    default_user_config["stepfunctions"] = {"execute_state_machine": True}
-    # The engine logs every Fail state and caught task error at ERROR level; here a failing
-    # task is the normal case and the execution history holds the details. Unless someone
-    # configured that logger, keep it quiet.
-    engine_log = logging.getLogger("moto.stepfunctions.parser")
-    if engine_log.level == logging.NOTSET:
-        engine_log.setLevel(logging.CRITICAL)
+enable_step_functions_execution = server_app.enable_step_functions_execution
 
 
 def _restore_process_state() -> None:
     """Undo what the first endpoint changed process-wide (see `_PROCESS_STATE_BEFORE`)."""
-    from moto.core.config import default_user_config
-
-    section = _PROCESS_STATE_BEFORE.pop("stepfunctions", None)
-    if section is None:
-        default_user_config.pop("stepfunctions", None)  # type: ignore[misc]
-    else:
-        default_user_config["stepfunctions"] = section
+    server_app.set_step_functions_section(_PROCESS_STATE_BEFORE.pop("stepfunctions", None))
     port = _PROCESS_STATE_BEFORE.pop("MOTO_PORT", None)
     if port is None:
         os.environ.pop("MOTO_PORT", None)
@@ -137,30 +116,19 @@ class AwsEndpoint:
         """Bind (port 0: a free port), then serve in a background thread; ready on return."""
         if self._server is not None:
             return
-        from moto.moto_server.werkzeug_app import (
-            DomainDispatcherApplication,
-            MotoRequestHandler,
-            create_backend_app,
-        )
-
-        class _RequestHandler(MotoRequestHandler):
-            def log_request(self, *args: Any, **kwargs: Any) -> None:
-                pass  # one line per request would drown the functions' own logs
-
         if not _ENDPOINTS_STARTED:
-            from moto.core.config import default_user_config
-
             _PROCESS_STATE_BEFORE.clear()
-            _PROCESS_STATE_BEFORE["stepfunctions"] = default_user_config.get("stepfunctions")
+            _PROCESS_STATE_BEFORE["stepfunctions"] = server_app.step_functions_section()
             _PROCESS_STATE_BEFORE["MOTO_PORT"] = os.environ.get("MOTO_PORT")
         enable_step_functions_execution()
-        install_engine_caches()
-        install_moto_hot_paths()
-        install_moto_race_fixes()
-        install_moto_sqs_race_fixes()
-        self._moto = DomainDispatcherApplication(create_backend_app)
+        install_patches()
+        self._moto = server_app.new_application()
         self._server = make_server(
-            self.host, self.port, self._wsgi, threaded=True, request_handler=_RequestHandler
+            self.host,
+            self.port,
+            self._wsgi,
+            threaded=True,
+            request_handler=server_app.quiet_request_handler(),
         )
         self.port = self._server.server_port
         self.transport = InProcessTransport(self._wsgi, display_host(self.host), self.port)
@@ -212,7 +180,10 @@ class AwsEndpoint:
         call = identify(environ)
         name_rest_call(call)  # Lambda's REST calls, by botocore's model, for every handler
         for handler in [*self._handlers.get(call.service or "", ()), *self._last_handlers]:
-            response = handler.handle(call)
+            try:
+                response = handler.handle(call)
+            except Exception as error:  # a bug of a handler: AWS's 500, never moto's answer
+                response = internal_failure(call, error)
             if response is not None:
                 return response(environ, start_response)  # type: ignore[no-any-return]
         gate = self.gate

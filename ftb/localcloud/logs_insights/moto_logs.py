@@ -13,14 +13,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from ftb.localcloud.logs_insights.records import EventRecord
+from ftb.localcloud.moto_internals import backends
+from ftb.localcloud.moto_internals.logs import account_of_access_key, default_account
 
 DEFAULT_REGION = "us-east-1"
 _SCOPE = re.compile(r"Credential=(?P<key>[^/]+)/[^/]+/(?P<region>[^/]+)/")
 
 
 def account_and_region(headers: Any) -> tuple[str, str]:
-    from moto.core import DEFAULT_ACCOUNT_ID
-
     match = _SCOPE.search(headers.get("Authorization", "") or "")
     region = match["region"] if match else DEFAULT_REGION
     if "MOTO_ACCOUNT_ID" in os.environ:
@@ -28,10 +28,8 @@ def account_and_region(headers: Any) -> tuple[str, str]:
     if headers.get("x-moto-account-id"):
         return str(headers["x-moto-account-id"]), region
     if match:
-        from moto.iam.models import get_account_id_from
-
-        return get_account_id_from(match["key"]), region
-    return DEFAULT_ACCOUNT_ID, region
+        return account_of_access_key(match["key"]), region
+    return default_account(), region
 
 
 class LogsStore:
@@ -42,9 +40,7 @@ class LogsStore:
         self.region = region
 
     def _backend(self) -> Any:
-        from moto.logs.models import logs_backends
-
-        return logs_backends[self.account_id][self.region]
+        return backends.logs_of(self.account_id, self.region)
 
     def group(self, name: str) -> Any | None:
         return self._backend().groups.get(name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from ftb.localcloud.persistence import backends
+from ftb.localcloud.moto_internals import backends
 
 
 def capture(region: str) -> dict[str, Any]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ftb.localcloud.persistence import backends
+from ftb.localcloud.moto_internals import backends
+from ftb.localcloud.moto_internals.logs import new_log_event
 
 
 def capture(region: str, seen: dict[int, list[Any]] | None = None) -> dict[str, Any]:
@@ -42,8 +43,6 @@ def event_count(document: dict[str, Any]) -> int:
 def restore(document: dict[str, Any], region: str, seen: dict[int, list[Any]] | None = None) -> int:
     """Groups the template did not create (a function's default group) are created. `seen`
     learns the restored events, so the next checkpoint does not convert them again."""
-    from moto.logs.models import LogEvent
-
     backend = backends.logs(region)
     restored = 0
     for name, saved in document["groups"].items():
@@ -58,7 +57,7 @@ def restore(document: dict[str, Any], region: str, seen: dict[int, list[Any]] | 
                 group.create_log_stream(stream_name)
             stream = group.streams[stream_name]
             restored_events = [
-                LogEvent(ingestion, {"timestamp": timestamp, "message": message})
+                new_log_event(ingestion, timestamp, message)
                 for timestamp, ingestion, message in events
             ]
             was_empty = not stream.events

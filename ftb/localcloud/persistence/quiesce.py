@@ -6,7 +6,7 @@ queue message and the execution its consumer started, are saved together or not 
 SQS ReceiveMessage does not hold it for the whole call, which can long-poll for seconds: each
 of its scans of the queue (which marks messages received and moves the ones past
 `maxReceiveCount` to the dead-letter queue) holds it shared as a `step()`, its waits do not
-(endpoint/moto_sqs_races.py). So a dead letter is in its queue or in its dead-letter queue in
+(moto_internals/sqs_races.py). So a dead letter is in its queue or in its dead-letter queue in
 every snapshot, never in both or neither.
 Step Functions executions move on in their own threads while the gate is held, but their
 effects on other services are calls through the endpoint, which wait.

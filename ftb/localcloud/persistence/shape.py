@@ -12,7 +12,8 @@ import hashlib
 import json
 from typing import Any
 
-from ftb.localcloud.persistence import backends, dynamodb
+from ftb.localcloud.moto_internals import backends
+from ftb.localcloud.persistence import dynamodb
 
 
 def current(region: str) -> dict[str, Any]:

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from moto.core.utils import unix_time_millis
-
-from ftb.localcloud.persistence import backends
+from ftb.localcloud.moto_internals import backends
+from ftb.localcloud.moto_internals.sqs import new_message, now_millis
 
 
 def capture(region: str) -> dict[str, Any]:
     backend = backends.sqs(region)
-    now = unix_time_millis()
+    now = now_millis()
     queues = {}
     for name, queue in list(backend.queues.items()):
         messages = []
@@ -52,16 +51,14 @@ def message_count(document: dict[str, Any]) -> int:
 
 def restore(document: dict[str, Any], region: str) -> int:
     """Put the saved messages back into the (provisioned, empty) queues; returns how many."""
-    from moto.sqs.models import Message
-
     backend = backends.sqs(region)
-    now = unix_time_millis()
+    now = now_millis()
     restored = 0
     for name, saved in document["queues"].items():
         queue = backend.queues[name]  # the shape check made sure it exists
         messages = []
         for item in saved["messages"]:
-            message = Message(item["id"], item["body"], item["systemAttributes"])
+            message = new_message(item["id"], item["body"], item["systemAttributes"])
             message.message_attributes = item["messageAttributes"]
             message.sender_id = item["senderId"]
             message.sent_timestamp = item["sentTimestamp"]

@@ -16,7 +16,8 @@ import json
 from datetime import datetime
 from typing import Any
 
-from ftb.localcloud.persistence import backends
+from ftb.localcloud.moto_internals import backends
+from ftb.localcloud.moto_internals.stepfunctions import execution_status, new_execution
 from ftb.localcloud.persistence.codec import Frozen, date_in, date_out
 
 RUNNING = "RUNNING"
@@ -86,9 +87,6 @@ def restore(
 ) -> tuple[int, int]:
     """Put ended executions back and start the interrupted ones again: (restored, re-run).
     `ended` learns the restored ones, so the next checkpoint does not capture them again."""
-    from moto.stepfunctions.parser.api import ExecutionStatus
-    from moto.stepfunctions.parser.backend.execution import Execution
-
     backend = backends.stepfunctions(region)
     restored, rerun = 0, 0
     to_start: list[Any] = []
@@ -104,7 +102,7 @@ def restore(
                 if rerunning
                 else machine
             )
-            execution = Execution(
+            execution = new_execution(
                 name=saved["name"],
                 sm_type=instance.sm_type,
                 role_arn=instance.roleArn,
@@ -122,7 +120,7 @@ def restore(
                 to_start.append(execution)
                 rerun += 1
             else:
-                execution.exec_status = ExecutionStatus(saved["status"])
+                execution.exec_status = execution_status(saved["status"])
                 execution.stop_date = date_in(saved["stopDate"])
                 execution.output = saved["output"]
                 execution.error = saved["error"]

@@ -7,9 +7,14 @@ moto runs) and shapes the answers itself: moto's GetExecutionHistory ignores pag
 DescribeStateMachineForExecution describes the state machine as it is now (with
 DescribeStateMachine's fields) instead of the definition the execution ran.
 
-When the execution or state machine is not there (or the ARN is malformed) the handler returns
-None and moto answers its error (ExecutionDoesNotExist, StateMachineDoesNotExist, InvalidArn),
-which are AWS's codes.
+When the execution or state machine is not there, moto's backend raises its error
+(ExecutionDoesNotExist, StateMachineDoesNotExist: AWS's codes) and the handler answers it in
+the same shape. A call it cannot read from the engine (an ARN of no Step Functions account and
+region, an input that is not a string, executions of moto's mock backend with the engine off)
+is left to moto. Anything else that fails is a bug of ours: AWS's InternalFailure (HTTP 500,
+https://docs.aws.amazon.com/step-functions/latest/apireference/CommonErrors.html) with the
+traceback in the cloud's log, never a silent fall back to moto's answers, which the paragraph
+above says are wrong.
 """
 
 from __future__ import annotations
@@ -19,33 +24,37 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-from ftb.localcloud.endpoint.calls import AwsCall, json_error, json_response
+from ftb.localcloud.endpoint.calls import AwsCall, internal_failure, json_error, json_response
+from ftb.localcloud.moto_internals import backends
+from ftb.localcloud.moto_internals.errors import ServiceError, answering_service_errors
 from ftb.localcloud.stepfunctions_reads.executions import check_list_request, describe, list_page
 from ftb.localcloud.stepfunctions_reads.history import epoch_seconds, history_page
 from ftb.localcloud.stepfunctions_reads.paging import StatesError, page_size
 
 
+class NotTheEngines(Exception):
+    """A call the engine cannot answer (see the module docstring): moto answers it. Its own
+    class, not LookupError: a KeyError or IndexError of ours must not be taken for it."""
+
+
 def _backend(arn: str) -> Any:
     """moto's Step Functions backend of the ARN's account and region (the engine's when
     `execute_state_machine` is on)."""
-    from moto.stepfunctions.responses import get_backend
-
     parts = arn.split(":")
     if len(parts) < 7 or parts[2] != "states":
-        raise LookupError(arn)
-    return get_backend(parts[4], parts[3])
+        raise NotTheEngines(arn)
+    return backends.stepfunctions_of(parts[4], parts[3])
 
 
 def _execution(arn: Any) -> Any:
-    """The engine's execution for the ARN; LookupError when moto should answer instead."""
+    """The engine's execution for the ARN; NotTheEngines when moto should answer instead,
+    ServiceError when moto's backend refuses the ARN (not found)."""
     if not isinstance(arn, str):
-        raise LookupError(arn)
-    try:
-        execution = _backend(arn).describe_execution(arn)
-    except Exception as error:  # moto's not-found and invalid-ARN errors: moto answers them
-        raise LookupError(arn) from error
+        raise NotTheEngines(arn)
+    backend = _backend(arn)
+    execution = answering_service_errors(lambda: backend.describe_execution(arn))
     if not hasattr(execution, "exec_worker"):  # moto's mock executions (engine off)
-        raise LookupError(arn)
+        raise NotTheEngines(arn)
     return execution
 
 
@@ -62,14 +71,12 @@ def list_executions(request: dict[str, Any]) -> dict[str, Any]:
     check_list_request(request)  # AWS validates the input before it looks anything up
     arn = request.get("stateMachineArn")
     if not isinstance(arn, str):
-        raise LookupError(arn)
-    try:
-        machine = _backend(arn).describe_state_machine(arn)
-    except Exception as error:
-        raise LookupError(arn) from error
+        raise NotTheEngines(arn)
+    backend = _backend(arn)
+    machine = answering_service_errors(lambda: backend.describe_state_machine(arn))
     executions = [e for e in machine.executions if hasattr(e, "exec_worker")]
     if len(executions) != len(machine.executions):
-        raise LookupError(arn)
+        raise NotTheEngines(arn)
     return list_page(executions, request)
 
 
@@ -121,5 +128,9 @@ class StepFunctionsReads:
             return json_response(answer(request))
         except StatesError as error:
             return json_error(error.code, error.message)
-        except LookupError:
+        except ServiceError as error:
+            return json_error(error.code, error.message, error.status)
+        except NotTheEngines:  # see the module docstring
             return None
+        except Exception as error:  # a bug of ours: AWS's 500, the cause in the cloud's log
+            return internal_failure(call, error)

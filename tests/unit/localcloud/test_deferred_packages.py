@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ftb.localcloud.endpoint.deferred_packages import defer_package_init, is_deferred
+from ftb.localcloud.moto_internals.deferred_packages import defer_package_init, is_deferred
 
 
 @pytest.fixture
@@ -101,8 +101,8 @@ def test_the_engine_loads_without_ec2_and_batch_still_works() -> None:
     script = textwrap.dedent(
         """
         import sys
-        from ftb.localcloud.endpoint.engine_caches import install_engine_caches
-        from ftb.localcloud.endpoint.deferred_packages import is_deferred
+        from ftb.localcloud.moto_internals.engine_caches import install_engine_caches
+        from ftb.localcloud.moto_internals.deferred_packages import is_deferred
         install_engine_caches()
         # Then the Step Functions engine is loaded, moto.batch's __init__ (and EC2) not yet
         from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser

@@ -12,8 +12,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from ftb.localcloud.endpoint import AwsEndpoint, moto_hot_paths
+from ftb.localcloud.endpoint import AwsEndpoint
 from ftb.localcloud.local import Clients
+from ftb.localcloud.moto_internals import hot_paths as moto_hot_paths
+from ftb.localcloud.moto_internals.wall import Function, Target, original
 from ftb.localcloud.persistence.codec import Frozen, dumps
 
 
@@ -132,8 +134,8 @@ def test_moto_clock_helpers_agree_with_the_originals() -> None:
     # Given moto's helpers and the replacements
     from moto.core import utils
 
-    moto_hot_paths.install_moto_hot_paths()
-    original_unix_time = moto_hot_paths._ORIGINALS["unix_time"]
+    moto_hot_paths.install_hot_paths()
+    original_unix_time = original(utils, "unix_time")
     moment = datetime.datetime(2026, 11, 30, 12, 34, 56, 789012)
     # When both compute the same instants
     # Then they agree (to the microsecond a datetime holds)
@@ -206,9 +208,16 @@ def test_replacing_helpers_never_imports_a_deferred_package(
             raise AssertionError(f"the deferred package was loaded to read {name}")
 
     monkeypatch.setitem(sys.modules, "moto._deferred_for_test", Deferred("moto._deferred_for_test"))
-    original, replacement = object(), object()
+    owner = types.ModuleType("moto._owner_for_test")
+
+    def unix_time(dt: Any = None) -> float:
+        return 0.0
+
+    owner.unix_time = unix_time  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "moto._owner_for_test", owner)
+    target = Target("moto._owner_for_test", "unix_time", Function(("dt",)), "test")
     # When a helper is replaced in every moto module
-    moto_hot_paths._replace_everywhere("unix_time", original, replacement)
+    moto_hot_paths._replace_everywhere(target, lambda dt=None: 1.0)
     # Then the deferred module was not asked for anything (its __getattr__ would have raised)
     assert "unix_time" not in vars(sys.modules["moto._deferred_for_test"])
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from moto.core.base_backend import AccountSpecificBackend
 
-from ftb.localcloud.endpoint.shared_session import make_client, shared_session
+from ftb.localcloud.moto_internals.session import make_client, shared_session
 
 
 def test_clients_share_motos_session_and_keep_their_own_credentials() -> None:

@@ -43,6 +43,9 @@ from contextvars import ContextVar
 from copy import deepcopy
 from typing import Any, Protocol
 
+from ftb.localcloud.moto_internals import registry
+from ftb.localcloud.moto_internals.wall import replace
+
 
 class ReceiveGuard(Protocol):
     """What a receive holds around each step that may change a queue (a snapshot gate)."""
@@ -169,20 +172,19 @@ def purge_queue(backend: Any, queue_name: str) -> None:
         _ORIGINALS["SQSBackend.purge_queue"](backend, queue_name)
 
 
-def install_moto_sqs_race_fixes() -> None:
-    """Replace the four (idempotent)."""
+def install_sqs_race_fixes() -> None:
+    """Replace the four (idempotent), each through the wall's checked `replace`."""
     global _installed
     with _lock:
         if _installed:
             return
-        from moto.sqs.models import Queue, SQSBackend
-
-        _ORIGINALS["SQSBackend.receive_message"] = SQSBackend.receive_message  # contract tests
-        _ORIGINALS["Queue.delete_message"] = Queue.delete_message
-        _ORIGINALS["SQSBackend.change_message_visibility"] = SQSBackend.change_message_visibility
-        _ORIGINALS["SQSBackend.purge_queue"] = SQSBackend.purge_queue
-        Queue.delete_message = delete_message  # type: ignore[method-assign,assignment]
-        SQSBackend.receive_message = receive_message  # type: ignore[method-assign,assignment]
-        SQSBackend.change_message_visibility = change_message_visibility  # type: ignore[method-assign,assignment]
-        SQSBackend.purge_queue = purge_queue  # type: ignore[method-assign,assignment]
+        # The originals stay reachable for the contract tests (tests/contract).
+        _ORIGINALS["SQSBackend.receive_message"] = replace(
+            registry.SQS_RECEIVE_MESSAGE, receive_message
+        )
+        _ORIGINALS["Queue.delete_message"] = replace(registry.SQS_DELETE_MESSAGE, delete_message)
+        _ORIGINALS["SQSBackend.change_message_visibility"] = replace(
+            registry.SQS_CHANGE_VISIBILITY, change_message_visibility
+        )
+        _ORIGINALS["SQSBackend.purge_queue"] = replace(registry.SQS_PURGE_QUEUE, purge_queue)
         _installed = True

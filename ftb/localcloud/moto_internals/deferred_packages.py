@@ -67,3 +67,25 @@ def defer_package_init(name: str) -> bool:
 def is_deferred(name: str) -> bool:
     """True while package `name` is registered and its `__init__` has not run."""
     return type(sys.modules.get(name)) is _DeferredPackage
+
+
+def defer_engine_packages() -> None:
+    """Defer `ENGINE_DEFERRED_PACKAGES`, before the engine imports a submodule of one."""
+    for name in ENGINE_DEFERRED_PACKAGES:
+        defer_package_init(name)
+
+
+def deferral_problems() -> list[str]:
+    """The deferred packages that are no longer packages of the installed moto (the engine
+    would then import their `__init__` at start again: slower, not wrong, but a change)."""
+    problems = []
+    for name in ENGINE_DEFERRED_PACKAGES:
+        module = sys.modules.get(name)
+        if module is not None:
+            is_package = hasattr(module, "__path__")
+        else:
+            spec = importlib.util.find_spec(name)
+            is_package = spec is not None and spec.submodule_search_locations is not None
+        if not is_package:
+            problems.append(f"{name} is not a package (its __init__ cannot be deferred)")
+    return problems

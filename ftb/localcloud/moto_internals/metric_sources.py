@@ -1,5 +1,6 @@
-"""Every read of moto's internals this package makes, in one module (what moto's APIs do not
-answer: SQS's age of the oldest message, Step Functions' executions as they end).
+"""What the local CloudWatch (cloudwatch/collectors.py) reads of moto's internals, because
+moto's APIs do not answer it: SQS's age of the oldest message, Step Functions' executions as
+they end. The targets are checked at start with the rest (registry.READS).
 
 In process only: the local endpoint's moto backends live in this interpreter.
 """

@@ -1,4 +1,4 @@
-"""The receive of endpoint/moto_sqs_races.py answers as moto's own on the same calls.
+"""The receive of moto_internals/sqs_races.py answers as moto's own on the same calls.
 
 The replacement restructures moto's `SQSBackend.receive_message` into locked scan steps; in
 one thread it must change nothing: the same messages, in the same order, with the same
@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from ftb.localcloud.endpoint import moto_sqs_races
-from ftb.localcloud.persistence import backends
+from ftb.localcloud.moto_internals import backends
+from ftb.localcloud.moto_internals import sqs_races as moto_sqs_races
 
 REGION = "us-east-1"
 Receive = Callable[..., list[Any]]
@@ -76,7 +76,7 @@ def _fifo_groups(receive: Receive) -> list[Any]:
 @pytest.mark.parametrize("scenario", [_standard_with_redrive, _fifo_groups])
 def test_our_receive_answers_as_motos_in_one_thread(scenario: Callable[[Receive], Any]) -> None:
     # Given moto's receive and ours (installed: the original is kept for this comparison)
-    moto_sqs_races.install_moto_sqs_race_fixes()
+    moto_sqs_races.install_sqs_race_fixes()
     original = moto_sqs_races._ORIGINALS["SQSBackend.receive_message"]
     # When the same calls are made through each, on fresh backends
     with mock_aws():

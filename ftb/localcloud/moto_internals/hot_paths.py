@@ -28,6 +28,9 @@ import threading
 import time
 from typing import Any
 
+from ftb.localcloud.moto_internals import registry
+from ftb.localcloud.moto_internals.wall import Target, original, replace
+
 _EPOCH = datetime.datetime(1970, 1, 1)
 _lock = threading.Lock()
 _installed = False
@@ -52,14 +55,12 @@ def utcnow() -> datetime.datetime:
 
 @functools.cache
 def _method_names(clazz: type) -> tuple[str, ...]:
-    return tuple(_ORIGINALS["method_names_from_class"](clazz))
+    target = registry.METHOD_NAMES
+    return tuple(original(target.owner(), target.attribute)(clazz))
 
 
 def method_names_from_class(clazz: object) -> list[str]:
     return list(_method_names(clazz))  # type: ignore[arg-type]
-
-
-_ORIGINALS: dict[str, Any] = {}
 
 
 def _cached_parse(parse: Any) -> Any:
@@ -72,36 +73,28 @@ def _cached_parse(parse: Any) -> Any:
     return parse_once
 
 
-def _replace_everywhere(name: str, original: Any, replacement: Any) -> None:
+def _replace_everywhere(target: Target, replacement: Any) -> None:
+    """`target` on its module, then on every moto module that imported it by name."""
+    found = original(target.owner(), target.attribute)
+    replace(target, replacement)
     for module_name, module in list(sys.modules.items()):
         # The module's own namespace, not getattr: a module with a __getattr__ (a deferred
         # package, deferred_packages.py) would run its whole import to answer.
         namespace = getattr(module, "__dict__", {})
-        if module_name.startswith("moto") and namespace.get(name) is original:
-            setattr(module, name, replacement)
+        if module_name.startswith("moto") and namespace.get(target.attribute) is found:
+            replace(target, replacement, owner=module)
 
 
-def install_moto_hot_paths() -> None:
+def install_hot_paths() -> None:
     """Replace the helpers above in moto (idempotent)."""
     global _installed
     with _lock:
         if _installed:
             return
-        from moto.core import utils
-
-        replacements = {
-            "unix_time": unix_time,
-            "unix_time_millis": unix_time_millis,
-            "utcnow": utcnow,
-            "method_names_from_class": method_names_from_class,
-        }
-        for name, replacement in replacements.items():
-            _ORIGINALS[name] = getattr(utils, name)
-            _replace_everywhere(name, _ORIGINALS[name], replacement)
-
-        from moto.stepfunctions.parser.asl.component.common.path import result_path
-        from moto.stepfunctions.parser.asl.utils import json_path
-
-        for module in (json_path, result_path):
-            module.parse = _cached_parse(module.parse)  # type: ignore[attr-defined]
+        _replace_everywhere(registry.UNIX_TIME, unix_time)
+        _replace_everywhere(registry.UNIX_TIME_MILLIS, unix_time_millis)
+        _replace_everywhere(registry.UTCNOW, utcnow)
+        _replace_everywhere(registry.METHOD_NAMES, method_names_from_class)
+        for target in (registry.JSON_PATH_PARSE, registry.RESULT_PATH_PARSE):
+            replace(target, _cached_parse(original(target.owner(), target.attribute)))
         _installed = True

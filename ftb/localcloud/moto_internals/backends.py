@@ -1,4 +1,5 @@
-"""The moto backends of this process (the endpoint runs moto in-process), one region each."""
+"""The moto backends of this process (the endpoint runs moto in-process): by region in the
+default account (snapshots), or by account and region (the reads, Logs Insights)."""
 
 from __future__ import annotations
 
@@ -30,3 +31,18 @@ def stepfunctions(region: str) -> Any:
     from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
     return stepfunctions_parser_backends[ACCOUNT_ID][region]
+
+
+def stepfunctions_of(account: str, region: str) -> Any:
+    """The Step Functions backend moto's own handler answers an account and region with (the
+    engine's when `execute_state_machine` is on)."""
+    from moto.stepfunctions.responses import get_backend
+
+    return get_backend(account, region)
+
+
+def logs_of(account: str, region: str) -> Any:
+    """An account's and region's CloudWatch Logs backend."""
+    from moto.logs.models import logs_backends
+
+    return logs_backends[account][region]

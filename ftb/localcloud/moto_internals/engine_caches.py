@@ -23,23 +23,31 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import threading
-from typing import Any
+from typing import Any, Protocol
 
 from botocore.config import Config
 
-from ftb.localcloud.endpoint.deferred_packages import ENGINE_DEFERRED_PACKAGES, defer_package_init
-from ftb.localcloud.endpoint.in_process import InProcessTransport
-from ftb.localcloud.endpoint.shared_session import make_client
+from ftb.localcloud.moto_internals import registry
+from ftb.localcloud.moto_internals.deferred_packages import defer_engine_packages
+from ftb.localcloud.moto_internals.session import make_client
+from ftb.localcloud.moto_internals.wall import original, replace
+
+
+class Transport(Protocol):
+    """What answers a client's calls in process (the endpoint's in_process.py)."""
+
+    def attach(self, client: Any) -> Any: ...
+
 
 _ENGINE_PACKAGE = "moto.stepfunctions.parser.asl.component.state.exec.state_task"
 _lock = threading.Lock()
 _clients: dict[tuple[str, str, str | None], Any] = {}
 _installed = False
 # The endpoint that answers the engine's calls in process (in_process.py), when one runs here.
-_transport: InProcessTransport | None = None
+_transport: Transport | None = None
 
 
-def answer_engine_calls_with(transport: InProcessTransport | None) -> None:
+def answer_engine_calls_with(transport: Transport | None) -> None:
     """Send the engine's calls through `transport` (None: over HTTP to MOTO_PORT)."""
     global _transport
     with _lock:
@@ -47,7 +55,7 @@ def answer_engine_calls_with(transport: InProcessTransport | None) -> None:
         _clients.clear()  # clients attached to an earlier endpoint must not serve this one
 
 
-def _cached_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+def cached_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
     """moto's `boto_client_for`, the same client settings, one client per key."""
     from moto.core.models import botocore_stubber
     from moto.settings import moto_server_port
@@ -85,7 +93,7 @@ def _cached_client_for(region: str, service: str, state_credentials: Any = None)
 _trees: dict[str, Any] = {}
 
 
-def _cached_entrypoint(worker: Any) -> Any:
+def cached_entrypoint(worker: Any) -> Any:
     """ExecutionWorker._get_evaluation_entrypoint, with the parse tree kept per definition."""
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
     from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
@@ -102,31 +110,29 @@ def _cached_entrypoint(worker: Any) -> Any:
 
 
 def install_engine_caches() -> None:
-    """Replace `boto_client_for` in every engine module that imported it, and the
-    execution worker's parse (idempotent)."""
+    """Replace `boto_client_for` in every engine module that imported it, the execution
+    worker's parse, and moto's directory listing (idempotent)."""
     global _installed
-    if _installed:
-        return
+    with _lock:
+        if _installed:
+            return
     from moto import backends
 
-    for deferred in ENGINE_DEFERRED_PACKAGES:  # before the engine imports a submodule of it
-        defer_package_init(deferred)
-    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+    defer_engine_packages()  # before the engine imports a submodule of one
+    modules = tuple(original(backends, "list_of_moto_modules")())
+    replace(registry.MOTO_MODULES, lambda: modules)
+    replace(registry.EVALUATION_ENTRYPOINT, cached_entrypoint)
 
-    modules = tuple(backends.list_of_moto_modules())
-    backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
-
-    ExecutionWorker._get_evaluation_entrypoint = _cached_entrypoint  # type: ignore[method-assign,assignment]
-    from moto.stepfunctions.parser.asl.utils import boto_client
-
-    original = boto_client.boto_client_for
+    target = registry.BOTO_CLIENT_FOR
+    found = original(target.owner(), target.attribute)
     package = importlib.import_module(_ENGINE_PACKAGE)
     for info in pkgutil.walk_packages(package.__path__, f"{_ENGINE_PACKAGE}."):
         try:
             module = importlib.import_module(info.name)
         except ImportError:  # an optional service's dependency: that service never runs here
             continue
-        if getattr(module, "boto_client_for", None) is original:
-            module.boto_client_for = _cached_client_for  # type: ignore[attr-defined]
-    boto_client.boto_client_for = _cached_client_for  # type: ignore[attr-defined]
-    _installed = True
+        if module.__dict__.get(target.attribute) is found:
+            replace(target, cached_client_for, owner=module)
+    replace(target, cached_client_for)
+    with _lock:
+        _installed = True
