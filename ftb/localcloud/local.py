@@ -40,6 +40,7 @@ from ftb.localcloud.endpoint.shared_session import make_client
 from ftb.localcloud.event_sources import SqsPoller, start_pollers
 from ftb.localcloud.faults import FaultConfig, Faults
 from ftb.localcloud.function_log import FunctionLog, log_file_path
+from ftb.localcloud.lambda_api import LambdaControlApi, register_function_api
 from ftb.localcloud.lambda_runtime import LambdaRuntime
 from ftb.localcloud.live_view import LiveView, Sources, dead_letter_queue_urls
 from ftb.localcloud.logs_filter_patterns import FilterPatternGuard
@@ -166,6 +167,7 @@ class LocalCloud:
         self.ready_seconds = 0.0
         self.runtime: LambdaRuntime | None = None
         self.endpoint: AwsEndpoint | None = None
+        self.functions: LambdaControlApi | None = None  # Lambda's API on the endpoint
         self.api: ApiServer | None = None
         self.pollers: list[SqsPoller] = []
         self.faults: Faults | None = None
@@ -260,6 +262,7 @@ class LocalCloud:
             faults=self.faults,
         )
         self.endpoint = AwsEndpoint(self.runtime, options.host, endpoint_port, faults=self.faults)
+        self.functions = register_function_api(self.endpoint, self.runtime)
         # Logs Insights runs here, over moto's log events (moto's own ignores most queries).
         self.endpoint.register("logs", LogsInsightsApi())
         self.endpoint.register("logs", FilterPatternGuard())  # what moto's filter gets wrong
@@ -318,6 +321,7 @@ class LocalCloud:
         )
         register_control_plane(
             self.endpoint,
+            self.functions,
             self.template,
             resolver,
             self.stack,

@@ -12,9 +12,9 @@ import botocore.session
 
 from ftb.localcloud.cloudformation import CloudFormationApi
 from ftb.localcloud.endpoint.refusals import EMULATED_SERVICES, answered
-from ftb.localcloud.lambda_control.event_source_mappings import EventSourceMappingApi
-from ftb.localcloud.lambda_control.function_api import FunctionSubresourceApi
-from ftb.localcloud.lambda_runtime.control_api import LambdaControlApi
+from ftb.localcloud.lambda_api.control_api import LambdaControlApi
+from ftb.localcloud.lambda_api.event_source_mappings import EventSourceMappingApi
+from ftb.localcloud.lambda_api.function_api import FunctionSubresourceApi
 from ftb.localcloud.logs_insights.service import LogsInsightsApi
 from ftb.localcloud.stepfunctions_reads import StepFunctionsReads
 

@@ -19,15 +19,15 @@ from werkzeug.test import EnvironBuilder
 
 from ftb.localcloud.endpoint.calls import identify
 from ftb.localcloud.event_sources import SqsPoller
-from ftb.localcloud.lambda_control.code_package import build_package
-from ftb.localcloud.lambda_control.event_source_mappings import EventSourceMappingApi
-from ftb.localcloud.lambda_control.function_resources import (
+from ftb.localcloud.lambda_api.code_package import build_package
+from ftb.localcloud.lambda_api.control_api import lambda_timestamp
+from ftb.localcloud.lambda_api.event_source_mappings import EventSourceMappingApi
+from ftb.localcloud.lambda_api.function_resources import (
     function_resources,
     principal,
     statement,
 )
 from ftb.localcloud.lambda_runtime import FunctionSpec
-from ftb.localcloud.lambda_runtime.control_api import lambda_timestamp
 from ftb.localcloud.provision import EventSourceMapping, Queue
 from ftb.localcloud.template import Resolver, StackContext, Template
 

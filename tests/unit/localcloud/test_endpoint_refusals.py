@@ -11,9 +11,9 @@ from werkzeug.test import EnvironBuilder
 from ftb.localcloud.cloudformation import CloudFormationApi
 from ftb.localcloud.endpoint.calls import AwsCall, identify
 from ftb.localcloud.endpoint.refusals import Refusals, rest_operation
-from ftb.localcloud.lambda_control.event_source_mappings import EventSourceMappingApi
-from ftb.localcloud.lambda_control.function_api import FunctionSubresourceApi
-from ftb.localcloud.lambda_runtime.control_api import LambdaControlApi
+from ftb.localcloud.lambda_api.control_api import LambdaControlApi
+from ftb.localcloud.lambda_api.event_source_mappings import EventSourceMappingApi
+from ftb.localcloud.lambda_api.function_api import FunctionSubresourceApi
 from ftb.localcloud.logs_insights.service import LogsInsightsApi
 from ftb.localcloud.operation_coverage import HANDLERS, declared, model_operations
 
