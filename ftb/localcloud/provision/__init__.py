@@ -1,5 +1,5 @@
 """Provisioning: one small provisioner per resource type, a module per service, applied in the
-template's dependency order (`context.py` holds the registry and the loop)."""
+template's dependency order by the deploy engine (`context.py` holds the registry)."""
 
 # The service modules register their provisioners when imported.
 from ftb.localcloud.provision import (  # noqa: F401
@@ -18,8 +18,9 @@ from ftb.localcloud.provision.context import (
     ProvisionContext,
     ProvisionError,
     Queue,
-    provision,
+    placeholder,
     provisioner,
+    unused_overrides,
 )
 from ftb.localcloud.provision.logs import ensure_log_group
 
@@ -32,6 +33,7 @@ __all__ = [
     "ProvisionError",
     "Queue",
     "ensure_log_group",
-    "provision",
+    "placeholder",
     "provisioner",
+    "unused_overrides",
 ]

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from watchfiles import Change
 
+from ftb.localcloud.deploy import merge_spec
+from ftb.localcloud.deploy.code_digest import digest
 from ftb.localcloud.hot_reload import compile_errors
-from ftb.localcloud.hot_reload.apply import merge_spec
-from ftb.localcloud.hot_reload.code_sources import copy_source, digest, find_sources
+from ftb.localcloud.hot_reload.code_sources import copy_source, find_sources
 from ftb.localcloud.hot_reload.reloader import _is_handler_module
 from ftb.localcloud.hot_reload.watcher import net_changes
 from ftb.localcloud.lambda_runtime import FunctionSpec

@@ -1,66 +1,61 @@
-"""Apply a new template to the running local cloud, the way `cdk deploy --hotswap` does.
+"""Apply a template to the running local cloud: the one engine of the start and of hot reload.
 
-Two phases, so that a reload is applied whole or not at all:
+The start applies the template to an empty cloud (the diff from nothing: every resource is
+added); a hot reload applies the difference between the running template and a new one,
+the way `cdk deploy --hotswap` does. Two phases, so that a reload is applied whole or not at
+all:
 1. reconcile: provision the new template against the running resources into a fresh
    context. What holds data (queues, tables, state machines, log groups) is adopted as it
    runs, or updated in place; what holds none (functions' specifications, event source
    mappings, API routes, placeholders) is built from the new template again. New functions'
    code is imported in a fresh worker: code that does not import stops the reload here.
+   An empty cloud has no last good version to keep running: its functions are registered
+   and start at their first invocation, as Lambda's cold start.
 2. commit: swap the functions (invocations that start afterwards run the new version,
-   running ones finish on the old), update state machines and queues, restart the pollers
-   of changed mappings, install the new routes, rewrite the state file.
+   running ones finish on the old), update state machines and queues, let the caller put
+   the saved state back (`before_traffic`, at the start), restart the pollers of changed
+   mappings, install the new routes, compute the outputs, tell the owner (`on_applied`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ftb import statefile
-from ftb.localcloud.event_sources import SqsPoller, start_pollers
-from ftb.localcloud.hot_reload.code_sources import digest
-from ftb.localcloud.hot_reload.diff import (
+from ftb.localcloud import registry
+from ftb.localcloud.deploy.code_digest import digest
+from ftb.localcloud.deploy.diff import (
     Action,
     Plan,
+    ResourceChange,
     diff_templates,
     effective_body,
     plan_changes,
 )
+from ftb.localcloud.deploy.running import RunningStack
+from ftb.localcloud.event_sources import SqsPoller, start_pollers
 from ftb.localcloud.lambda_runtime import FunctionSpec, LambdaServiceError
-from ftb.localcloud.provision import PROVISIONERS, ProvisionContext, ProvisionError
-from ftb.localcloud.provision.context import _placeholder  # the same placeholder as at start
-from ftb.localcloud.provision.logs import ensure_log_group
-from ftb.localcloud.provision.stepfunctions import state_machine_request
-from ftb.localcloud.template import Resolver, Resource, StackContext, Template, dependency_order
-
-if TYPE_CHECKING:
-    from ftb.localcloud.local import LocalCloud
-
-# Types that hold data: adopted as they run unless their change is applied in place.
-_STATEFUL = {
-    "AWS::SQS::Queue",
-    "AWS::DynamoDB::Table",
-    "AWS::DynamoDB::GlobalTable",
-    "AWS::StepFunctions::StateMachine",
-    "AWS::Logs::LogGroup",
-}
-# SQS's values for an attribute a template stops setting (SetQueueAttributes has no "unset").
-_QUEUE_DEFAULTS = {
-    "DelaySeconds": "0",
-    "MaximumMessageSize": "262144",
-    "MessageRetentionPeriod": "345600",
-    "ReceiveMessageWaitTimeSeconds": "0",
-    "VisibilityTimeout": "30",
-    "RedrivePolicy": "",
-    "RedriveAllowPolicy": "",
-}
+from ftb.localcloud.provision import (
+    LocalStack,
+    ProvisionContext,
+    ProvisionError,
+    placeholder,
+    unused_overrides,
+)
+from ftb.localcloud.template import (
+    Resolver,
+    Resource,
+    StackContext,
+    Template,
+    TemplateError,
+    dependency_order,
+)
 
 
 class ReloadError(Exception):
@@ -121,15 +116,14 @@ def merge_spec(base: FunctionSpec, theirs: FunctionSpec, current: FunctionSpec) 
 
 
 def swap_functions(
-    cloud: LocalCloud, specs: list[FunctionSpec], first: set[str] | None = None
+    running: RunningStack, specs: list[FunctionSpec], first: set[str] | None = None
 ) -> None:
     """Swap in new versions: one worker of each imports the new code before its function
     serves it. The functions named in `first` (those whose handler module changed: the one
     the developer waits for) are prepared and swapped first, then the others. Whole or
     nothing: when one does not import, none is swapped, or those already swapped go back to
     the version they ran (ReloadError says which did not)."""
-    runtime = cloud.runtime
-    assert runtime is not None
+    runtime = running.runtime
     early = [spec for spec in specs if first and spec.name in first]
     late = [spec for spec in specs if spec not in early]
     swapped: list[FunctionSpec] = []  # the versions replaced, for a rollback
@@ -146,18 +140,13 @@ def swap_functions(
                 runtime.register(previous)
             pool_, error = failures[0]
             raise ReloadError(
-                f"{_short(cloud, pool_.spec.name)} does not start: {error.get('errorType')}: "
+                f"{running.short_name(pool_.spec.name)} does not start: {error.get('errorType')}: "
                 f"{error.get('errorMessage')}"
             )
         for pool_, _ in prepared:
             with contextlib.suppress(LambdaServiceError):  # a new function: nothing to undo
                 swapped.append(runtime.get(pool_.spec.name))
             runtime.commit(pool_)
-
-
-def _short(cloud: LocalCloud, name: str) -> str:
-    prefix = f"{cloud.template.stack_name}-" if cloud.template else ""
-    return name.removeprefix(prefix)
 
 
 @dataclass
@@ -170,89 +159,153 @@ class _Reconciled:
     named: list[str] = field(default_factory=list)
 
 
-def apply_template(cloud: LocalCloud, new: Template) -> Outcome:
-    """Apply the difference between the running template and `new`; ReloadError when it
-    cannot be (then nothing changed)."""
-    old_ctx = cloud.provision_context
-    assert cloud.template is not None and old_ctx is not None and cloud.stack is not None
-    diff = diff_templates(cloud.template.body, new.body)
-    if diff.empty:
+def apply_template(
+    running: RunningStack,
+    new: Template,
+    *,
+    before_traffic: Callable[[LocalStack], None] | None = None,
+) -> Outcome:
+    """Apply the difference between the running template (none: an empty cloud) and `new`.
+    ProvisionError or TemplateError when a resource cannot be created, ReloadError when the
+    new version cannot be applied otherwise: on a running cloud, nothing changed then.
+    `before_traffic` runs once the resources and functions exist, before the pollers start
+    and the routes are installed (the start restores the saved state there)."""
+    empty = running.context is None
+    old_ctx = running.context or _empty_context(running, new)
+    old_body = running.template.body if running.template is not None else {}
+    diff = diff_templates(old_body, new.body)
+    if diff.empty and not empty:
         return Outcome()
-    plan = plan_changes(diff, set(PROVISIONERS))
-    running = Template(
+    plan = plan_changes(diff, set(registry.provisioners()))
+    target = Template(
         path=new.path,
-        body=effective_body(cloud.template.body, new.body, plan),
+        body=effective_body(old_body, new.body, plan),
         stack_name=new.stack_name,
         assets=new.assets,
     )
     try:
-        state = _reconcile(cloud, old_ctx, running, plan)
-    except (ReloadError, ProvisionError):
+        state = _reconcile(running, old_ctx, target, plan)
+    except (ReloadError, ProvisionError, TemplateError):
         raise
     except Exception as error:  # a template the local cloud cannot run: say so, keep running
         raise ReloadError(f"the new template cannot be provisioned: {error}") from error
+    if empty:  # at the start, an override that matches nothing is a typo: refuse it
+        unused = unused_overrides(state.ctx)
+        if unused:
+            raise ProvisionError(f"--set-env matched no function: {unused}")
     outcome = Outcome(named=list(state.named))
     outcome.named += [
         f"{item.change.logical_id} ({item.change.type}): {item.what}; {item.todo}"
         for item in plan.named
     ]
-    functions = _function_changes(cloud, old_ctx, state, outcome)
-    swap_functions(cloud, functions)  # raises ReloadError: nothing was committed
-    _commit(cloud, old_ctx, state, outcome)
+    functions = _function_changes(running, old_ctx, state, outcome)
+    if empty:
+        for spec in functions:
+            running.runtime.register(spec)
+    else:
+        swap_functions(running, functions)  # raises ReloadError: nothing was committed
+    _commit(running, old_ctx, state, outcome, before_traffic)
     return outcome
 
 
+def _empty_context(running: RunningStack, new: Template) -> ProvisionContext:
+    """What an empty cloud runs: no resource, nothing to adopt."""
+    nothing = Template(path=new.path, body={}, stack_name=new.stack_name)
+    resolver = Resolver(nothing, StackContext(stack_name=new.stack_name, region=running.region), {})
+    return ProvisionContext(
+        template=nothing,
+        resolver=resolver,
+        clients=running.clients,
+        runtime=running.runtime,
+        work_dir=running.work_dir,
+    )
+
+
 def _reconcile(
-    cloud: LocalCloud, old_ctx: ProvisionContext, running: Template, plan: Plan
+    running: RunningStack, old_ctx: ProvisionContext, target: Template, plan: Plan
 ) -> _Reconciled:
-    options = cloud.options
     resolver = Resolver(
-        running,
-        StackContext(stack_name=running.stack_name, region=options.region),
-        options.parameters,
+        target,
+        StackContext(stack_name=target.stack_name, region=running.region),
+        running.parameters,
     )
     ctx = ProvisionContext(
-        template=running,
+        template=target,
         resolver=resolver,
-        clients=cloud.clients,
+        clients=running.clients,
         runtime=_Capture(),  # type: ignore[arg-type]
-        work_dir=old_ctx.work_dir,
-        env_overrides=list(options.env_overrides),
-        localize=lambda text: cloud._localize(text, ctx.stack.rest_apis),
+        work_dir=running.work_dir,
+        env_overrides=list(running.env_overrides),
+        localize=lambda text: running.localize(text, ctx.stack.rest_apis),
     )
-    state = _Reconciled(ctx, plan, running)
+    state = _Reconciled(ctx, plan, target)
     applied = {item.change.logical_id: item.change for item in plan.applied}
     named = {item.change.logical_id for item in plan.named}
-    old_resources = cloud.template.resources if cloud.template else {}
-    for resource in dependency_order(running):
-        if not resolver.is_active(resource):
-            continue
-        logical_id, kind = resource.logical_id, resource.type
-        change = applied.get(logical_id)
-        old = old_resources.get(logical_id)
-        if logical_id in named or (kind in _STATEFUL and change is None):
-            _adopt(ctx, old_ctx, logical_id)
-            state.adopted.add(logical_id)
-            continue
-        properties = resolver.resolve(resource.properties)
-        if kind in _STATEFUL and change is not None and change.action is Action.MODIFY:
-            assert old is not None
-            _update(state, old_ctx, resource, old_ctx.resolver.resolve(old.properties), properties)
-            _adopt(ctx, old_ctx, logical_id)
-            state.adopted.add(logical_id)
-            continue
-        handler = PROVISIONERS.get(kind)
-        if handler is None:
-            _placeholder(ctx, resource)
-        else:
-            handler(ctx, resource, properties)
+    old_resources = old_ctx.template.resources
+    for resource in dependency_order(target):
+        try:
+            _reconcile_resource(state, old_ctx, resource, applied, named, old_resources)
+        except (TemplateError, ProvisionError):
+            raise
+        except Exception as error:
+            raise ProvisionError(f"{resource.logical_id} ({resource.type}): {error}") from error
     for item in plan.applied:  # removals: what holds data is checked before it goes
-        if item.change.action is Action.REMOVE and item.change.type == "AWS::SQS::Queue":
-            lid = item.change.logical_id
-            if _remove_queue(state, old_ctx, lid) and cloud.template is not None:
-                # Kept: it stays in the running template, so the next reload looks again.
-                running.body["Resources"][lid] = cloud.template.body["Resources"][lid]
+        if item.change.action is Action.REMOVE:
+            _retire(state, old_ctx, item.change)
     return state
+
+
+def _retire(state: _Reconciled, old_ctx: ProvisionContext, change: ResourceChange) -> None:
+    """A resource the stack no longer has: its service deletes it, or keeps it and says why
+    (a queue that holds messages)."""
+    service = registry.owner(change.type)
+    if service is None or service.retire is None:
+        return
+    lid = change.logical_id
+    kept, commits = service.retire(state.ctx, old_ctx, lid)
+    state.commits += commits
+    if kept:
+        _adopt(state.ctx, old_ctx, lid)
+        state.adopted.add(lid)
+        state.named.append(f"{lid} ({change.type}): {kept}")
+        # It stays in the running template, so the next reload looks again.
+        state.template.body["Resources"][lid] = old_ctx.template.body["Resources"][lid]
+
+
+def _reconcile_resource(
+    state: _Reconciled,
+    old_ctx: ProvisionContext,
+    resource: Resource,
+    applied: dict[str, ResourceChange],
+    named: set[str],
+    old_resources: dict[str, Resource],
+) -> None:
+    """Adopt a running resource as it is, update it in place, or provision it anew."""
+    ctx = state.ctx
+    if not ctx.resolver.is_active(resource):
+        return
+    logical_id, kind = resource.logical_id, resource.type
+    change = applied.get(logical_id)
+    stateful = kind in registry.stateful_types()
+    if logical_id in named or (stateful and change is None):
+        _adopt(ctx, old_ctx, logical_id)
+        state.adopted.add(logical_id)
+        return
+    properties = ctx.resolver.resolve(resource.properties)
+    if stateful and change is not None and change.action is Action.MODIFY:
+        old = old_resources[logical_id]
+        service = registry.owner(kind)
+        if service is not None and service.update is not None:
+            before = old_ctx.resolver.resolve(old.properties)
+            state.commits += service.update(ctx, old_ctx, resource, before, properties)
+        _adopt(ctx, old_ctx, logical_id)
+        state.adopted.add(logical_id)
+        return
+    handler = registry.provisioners().get(kind)
+    if handler is None:
+        placeholder(ctx, resource)
+    else:
+        handler(ctx, resource, properties)
 
 
 def _adopt(ctx: ProvisionContext, old: ProvisionContext, logical_id: str) -> None:
@@ -269,110 +322,12 @@ def _adopt(ctx: ProvisionContext, old: ProvisionContext, logical_id: str) -> Non
             target[logical_id] = source[logical_id]
 
 
-def _update(
-    state: _Reconciled,
-    old_ctx: ProvisionContext,
-    resource: Resource,
-    before: dict[str, Any],
-    after: dict[str, Any],
-) -> None:
-    """A data-holding resource changed in a way that keeps its data: update it in place."""
-    ctx, logical_id, kind = state.ctx, resource.logical_id, resource.type
-    clients = ctx.clients
-    if kind == "AWS::StepFunctions::StateMachine":
-        request = state_machine_request(ctx, resource, after)
-        arn = old_ctx.stack.state_machines[logical_id]
-        # UpdateStateMachine takes no name, type or tags: tags change through TagResource.
-        update = {k: v for k, v in request.items() if k not in ("name", "type", "tags")}
-        tags = request.get("tags") or []
-
-        def update_machine() -> None:
-            clients.stepfunctions.update_state_machine(stateMachineArn=arn, **update)
-            if tags:
-                clients.stepfunctions.tag_resource(resourceArn=arn, tags=tags)
-
-        state.commits.append(update_machine)
-    elif kind == "AWS::SQS::Queue":
-        url = old_ctx.stack.queues[logical_id].url
-        attributes = {
-            key: _text(after[key]) if key in after else _QUEUE_DEFAULTS[key]
-            for key in _QUEUE_DEFAULTS
-            if before.get(key) != after.get(key)
-        }
-        if attributes:
-            state.commits.append(
-                lambda: clients.sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
-            )
-    elif kind in ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable"):
-        name = old_ctx.stack.tables[logical_id]
-        ttl_before = before.get("TimeToLiveSpecification") or {}
-        ttl_after = after.get("TimeToLiveSpecification") or {}
-        if ttl_before != ttl_after:
-            enabled = bool(ttl_after.get("AttributeName")) and (
-                str(ttl_after.get("Enabled", True)).lower() == "true"
-            )
-            attribute = ttl_after.get("AttributeName") or ttl_before.get("AttributeName")
-            specification = {"Enabled": enabled, "AttributeName": attribute}
-            state.commits.append(
-                lambda: clients.dynamodb.update_time_to_live(
-                    TableName=name, TimeToLiveSpecification=specification
-                )
-            )
-    elif kind == "AWS::Logs::LogGroup":
-        name = old_ctx.stack.log_groups[logical_id]
-        retention = after.get("RetentionInDays")
-        if retention:
-            state.commits.append(lambda: _ignore(ensure_log_group(ctx, name, retention)))
-        else:
-            state.commits.append(lambda: clients.logs.delete_retention_policy(logGroupName=name))
-
-
-def _ignore(_: Any) -> None:
-    """A commit step's result is not used."""
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, dict | list):
-        return json.dumps(value)
-    return str(value)
-
-
-def _remove_queue(state: _Reconciled, old_ctx: ProvisionContext, logical_id: str) -> bool:
-    """Delete a queue the stack no longer has, unless it holds messages (then: True, kept)."""
-    queue = old_ctx.stack.queues.get(logical_id)
-    if queue is None:
-        return False
-    sqs = state.ctx.clients.sqs
-    counts = sqs.get_queue_attributes(
-        QueueUrl=queue.url,
-        AttributeNames=[
-            "ApproximateNumberOfMessages",
-            "ApproximateNumberOfMessagesNotVisible",
-            "ApproximateNumberOfMessagesDelayed",
-        ],
-    )["Attributes"]
-    held = sum(int(value) for value in counts.values())
-    if held:  # deleting it would lose accepted messages: keep it, say so
-        _adopt(state.ctx, old_ctx, logical_id)
-        state.adopted.add(logical_id)
-        state.named.append(
-            f"{logical_id} (AWS::SQS::Queue): removed from the stack but holds {held} "
-            "message(s), kept locally; purge it, then save again (or restart)"
-        )
-        return True
-    state.commits.append(lambda: sqs.delete_queue(QueueUrl=queue.url))
-    return False
-
-
 def _function_changes(
-    cloud: LocalCloud, old_ctx: ProvisionContext, state: _Reconciled, outcome: Outcome
+    running: RunningStack, old_ctx: ProvisionContext, state: _Reconciled, outcome: Outcome
 ) -> list[FunctionSpec]:
     """The specifications to swap in; the new context's `functions` hold the template's
     version (the base of the next three-way merge)."""
-    runtime = cloud.runtime
-    assert runtime is not None
+    runtime = running.runtime
     captured: _Capture = state.ctx.runtime  # type: ignore[assignment]
     to_swap: list[FunctionSpec] = []
     code_changed: list[str] = []
@@ -383,9 +338,9 @@ def _function_changes(
             continue
         assert captured.specs.get(theirs.name) is theirs
         base = old_ctx.stack.functions.get(logical_id)
-        if base is None or base.name != theirs.name:
+        if base is None or base.name != theirs.name:  # new (at the start: every function)
             to_swap.append(theirs)
-            added.append(_short(cloud, theirs.name))
+            added.append(running.short_name(theirs.name))
             continue
         current = runtime.get(base.name)
         merged = merge_spec(base, theirs, current)
@@ -396,7 +351,7 @@ def _function_changes(
             )
         if merged != current:
             to_swap.append(merged)
-            (config_changed if same_code else code_changed).append(_short(cloud, theirs.name))
+            (config_changed if same_code else code_changed).append(running.short_name(theirs.name))
     if code_changed:
         outcome.applied.append(f"code of {', '.join(sorted(code_changed))}")
     if config_changed:
@@ -407,10 +362,13 @@ def _function_changes(
 
 
 def _commit(
-    cloud: LocalCloud, old_ctx: ProvisionContext, state: _Reconciled, outcome: Outcome
+    running: RunningStack,
+    old_ctx: ProvisionContext,
+    state: _Reconciled,
+    outcome: Outcome,
+    before_traffic: Callable[[LocalStack], None] | None,
 ) -> None:
-    ctx, runtime = state.ctx, cloud.runtime
-    assert runtime is not None and cloud.gateway is not None and cloud.stack is not None
+    ctx, runtime = state.ctx, running.runtime
     for commit in state.commits:
         commit()
     removed = [
@@ -421,33 +379,45 @@ def _commit(
             runtime.remove(spec.name)
     if removed:
         outcome.applied.append(
-            f"removed function {', '.join(_short(cloud, s.name) for s in removed)}"
+            f"removed function {', '.join(running.short_name(s.name) for s in removed)}"
         )
-    _restart_pollers(cloud, old_ctx, ctx, outcome)
+    running.template, running.context = state.template, ctx
+    if running.faults is not None:
+        running.faults.bind(ctx.stack.functions, ctx.stack.queues.values(), running.clients.sqs)
+    if before_traffic is not None:  # nothing runs on a half-restored state
+        before_traffic(ctx.stack)
+    ctx.stack.warnings.extend(ctx.resolver.warnings)
+    running.outputs = outputs(running, ctx)
+    _restart_pollers(running, old_ctx, ctx, outcome)
     old_routes = _routes(old_ctx)
-    cloud.gateway.set_apis(sorted(ctx.stack.rest_apis.values(), key=lambda api: api.logical_id))
+    running.gateway.set_apis(sorted(ctx.stack.rest_apis.values(), key=lambda api: api.logical_id))
     new_routes = _routes(ctx)
     if old_routes != new_routes:
         for route in sorted(new_routes - old_routes):
             outcome.applied.append(f"new route {route}")
         for route in sorted(old_routes - new_routes):
             outcome.applied.append(f"removed route {route}")
+    nouns = registry.nouns()
     for item in state.plan.applied:
         change = item.change
-        if change.type == "AWS::StepFunctions::StateMachine":
-            outcome.applied.append(f"state machine {change.logical_id} {item.what}")
-        elif change.type == "AWS::SQS::Queue":
-            kept = change.action is Action.REMOVE and change.logical_id in ctx.stack.queues
-            if not kept:
-                outcome.applied.append(f"queue {change.logical_id} {item.what}")
-        elif change.type in ("AWS::DynamoDB::Table", "AWS::Logs::LogGroup"):
-            outcome.applied.append(f"{change.logical_id} {item.what}")
-    ctx.stack.warnings.extend(ctx.resolver.warnings)
-    cloud.template, cloud.stack, cloud.provision_context = state.template, ctx.stack, ctx
-    cloud.outputs = cloud._outputs(ctx.resolver)
-    if cloud.faults is not None and cloud.clients is not None:
-        cloud.faults.bind(ctx.stack.functions, ctx.stack.queues.values(), cloud.clients.sqs)
-    statefile.write(cloud.options.state_path, cloud.state())
+        kept = change.action is Action.REMOVE and change.logical_id in state.adopted
+        if change.type in nouns and not kept:
+            outcome.applied.append(f"{nouns[change.type]}{change.logical_id} {item.what}")
+
+
+def outputs(running: RunningStack, ctx: ProvisionContext) -> dict[str, Any]:
+    """The template's outputs with their local values (execute-api URLs made local)."""
+    result = {}
+    for name, output in ctx.template.outputs.items():
+        if "Condition" in output and not ctx.resolver.condition(output["Condition"]):
+            continue
+        try:
+            value = ctx.resolver.resolve(output.get("Value"))
+        except Exception as error:  # an output of an unemulated resource: say so, go on
+            ctx.stack.warnings.append(f"output {name}: {error}")
+            continue
+        result[name] = ctx.localize(value) if isinstance(value, str) else value
+    return result
 
 
 def _routes(ctx: ProvisionContext) -> set[str]:
@@ -471,12 +441,11 @@ def _path(api: Any, resource_id: str) -> str:
 
 
 def _restart_pollers(
-    cloud: LocalCloud, old_ctx: ProvisionContext, ctx: ProvisionContext, outcome: Outcome
+    running: RunningStack, old_ctx: ProvisionContext, ctx: ProvisionContext, outcome: Outcome
 ) -> None:
     """Pollers of new or changed mappings start; those of removed or changed ones stop after
     their current batch (its messages are deleted or stay queued, as always)."""
-    runtime = cloud.runtime
-    assert runtime is not None
+    runtime = running.runtime
     old = {m.logical_id: m for m in old_ctx.stack.event_source_mappings}
     new = {m.logical_id: m for m in ctx.stack.event_source_mappings}
     swapped = {
@@ -493,30 +462,39 @@ def _restart_pollers(
     }
     stopping = [
         poller
-        for poller in cloud.pollers
+        for poller in running.pollers
         if poller.mapping.logical_id in restart or poller.mapping.logical_id not in new
     ]
     for poller in stopping:
         poller.signal_stop()
-    kept: list[SqsPoller] = [p for p in cloud.pollers if p not in stopping]
-    starting = [new[lid] for lid in sorted(restart) if new[lid].function_name in names]
+    kept: list[SqsPoller] = [p for p in running.pollers if p not in stopping]
+    starting = []
+    for lid in [lid for lid in new if lid in restart]:  # in the template's order
+        if new[lid].function_name in names:
+            starting.append(new[lid])
+        elif lid not in old:
+            ctx.stack.warnings.append(
+                f"{lid}: {new[lid].function_name} does not run locally; "
+                f"{new[lid].queue.name} is not polled"
+            )
 
     def limit(function: str) -> int | None:
+        # Beyond reserved concurrency Lambda throttles; otherwise the runtime queues.
         try:
             return runtime.get(function).reserved_concurrency
-        except Exception:
+        except LambdaServiceError:
             return None
 
     started = start_pollers(
         starting,
         ctx.clients.sqs,
-        cloud._runtime_invoke,
-        cloud.options.region,
+        running.invoke,
+        running.region,
         concurrency_limit=limit,
-        echo=cloud.terminal.attention,
-        faults=cloud.faults,
+        echo=running.echo,
+        faults=running.faults,
     )
-    cloud.pollers[:] = kept + started  # in place: the control plane lists this same list
+    running.pollers[:] = kept + started  # in place: the control plane lists this same list
     for lid in sorted(set(new) - set(old)):
         outcome.applied.append(f"new mapping {new[lid].queue.name} -> {new[lid].function_name}")
     for lid in sorted(set(old) - set(new)):
@@ -532,4 +510,4 @@ def _restart_pollers(
     threading.Thread(target=finish, name="hot-reload-pollers", daemon=True).start()
 
 
-__all__ = ["Outcome", "ReloadError", "apply_template", "swap_functions"]
+__all__ = ["Outcome", "ReloadError", "apply_template", "merge_spec", "outputs", "swap_functions"]
