@@ -46,7 +46,7 @@ test-fast: $(STAMP) ## every test that needs no local cloud (under a minute once
 lint: $(STAMP) ## ruff, mypy and the import contracts (pyproject.toml [tool.importlinter])
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy handlers infra ftb bench
+	$(BIN)/mypy handlers infra ftb bench tests
 	PYTHONPATH=handlers $(BIN)/lint-imports --no-cache
 
 format: $(STAMP) ## apply ruff's formatting and fixes

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from werkzeug.datastructures import Headers
 from werkzeug.test import EnvironBuilder
 
 from ftb.localcloud.endpoint.calls import identify
@@ -140,7 +141,9 @@ def put(api: EventSourceMappingApi, body: Any) -> tuple[int, dict[str, Any], str
         path=f"/2015-03-31/event-source-mappings/{mapping().uuid}",
         data=json.dumps(body),
         content_type="application/json",
-        headers={"Authorization": "AWS4-HMAC-SHA256 Credential=x/20240101/us-east-1/lambda/aws4"},
+        headers=Headers(
+            {"Authorization": "AWS4-HMAC-SHA256 Credential=x/20240101/us-east-1/lambda/aws4"}
+        ),
     )
     response = api.handle(identify(builder.get_environ()))
     assert response is not None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import signal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from watchfiles import Change
@@ -124,9 +125,12 @@ def test_hot_reload_is_on_by_default_and_no_watch_turns_it_off(
     from ftb.localcloud import local
 
     seen: list[bool] = []
-    monkeypatch.setattr(
-        local, "run", lambda options, stop, hurry=None: seen.append(options.watch) or 0
-    )
+
+    def run(options: Any, stop: Any, hurry: Any = None) -> int:
+        seen.append(options.watch)
+        return 0
+
+    monkeypatch.setattr(local, "run", run)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(signal, "signal", lambda *_: None)  # keep pytest's Ctrl-C handler
     # When each is run / Then the option reaches the cloud's options
