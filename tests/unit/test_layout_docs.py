@@ -86,3 +86,16 @@ def test_a_missing_line_is_noticed() -> None:
     # When the check the tests above make runs on it
     # Then it names the deploy engine, and only it
     assert missing(trimmed, subpackages(), "`{}/`") == ["deploy"]
+
+
+def test_the_decisions_index_links_every_entry() -> None:
+    # Given docs/decisions.md
+    text = (ROOT / "docs" / "decisions.md").read_text(encoding="utf-8")
+    entries = [h for h in re.findall(r"^## (.+)$", text, re.M) if h != "Index"]
+    index = section(ROOT / "docs" / "decisions.md", "Index")
+    # Then its index links each entry once, by the anchor its heading gets
+    links = re.findall(r"^- \[(.+)\]\(#([\w-]+)\)$", index, re.M)
+    assert sorted(title for title, _ in links) == sorted(entries)
+    for title, anchor in links:
+        expected = re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-")
+        assert anchor == expected, title
