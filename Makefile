@@ -49,7 +49,7 @@ test-contract: $(STAMP) ## moto's originals against our replacements, on the ins
 lint: $(STAMP) ## ruff, mypy and the import contracts (pyproject.toml [tool.importlinter])
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy handlers infra ftb bench
+	$(BIN)/mypy handlers infra ftb bench tests
 	PYTHONPATH=handlers $(BIN)/lint-imports --no-cache
 
 format: $(STAMP) ## apply ruff's formatting and fixes

@@ -92,6 +92,126 @@ def _queued(sqs: Any, queue_url: str) -> int:
     return sum(int(value) for value in attributes.values())
 
 
+@dataclass
+class _Traffic:
+    """The API's clients and the starter's pollers, as threads over the handlers."""
+
+    sqs: Any
+    queue_url: str
+    queue_arn: str
+    post_event: dict[str, Any]
+    submit: Any  # submit_task.handler
+    start: Any  # start_execution.handler
+    record: Any  # sqs_event_record: the event the local cloud's mapping builds
+    work: list[str]
+    sent: dict[str, float] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    submitted_all: threading.Event = field(default_factory=threading.Event)
+
+    def run(self) -> float:
+        """Submit everything, start everything; returns when the last task was submitted."""
+        submitters = [threading.Thread(target=self.submitter, daemon=True) for _ in range(CLIENTS)]
+        starters = [
+            threading.Thread(target=self.starter, daemon=True) for _ in range(STARTER_POLLERS)
+        ]
+        for thread in submitters + starters:
+            thread.start()
+        for thread in submitters:
+            thread.join()
+        submitted = time.time()
+        self.submitted_all.set()
+        for thread in starters:
+            thread.join()
+        return submitted
+
+    def submitter(self) -> None:
+        while True:
+            with self.lock:
+                if not self.work:
+                    return
+                task_id = self.work.pop(0)
+            event = copy.deepcopy(self.post_event)
+            event["body"] = json.dumps({"taskId": task_id, "payload": {"bench": True}})
+            at = time.time()
+            answer = self.submit(event, Context())
+            while answer["statusCode"] == 503:  # "retry later", as the API's clients do
+                time.sleep(0.05)
+                answer = self.submit(copy.deepcopy(event), Context())
+            if answer["statusCode"] not in (200, 202):
+                raise RuntimeError(f"{task_id}: {answer}")
+            with self.lock:
+                self.sent[task_id] = at
+
+    def starter(self) -> None:
+        # As the local cloud's poller: a failed batch is reported and the loop goes on (a
+        # starter that died would leave its tasks queued and this run waiting for them).
+        while True:
+            try:
+                if not self.start_batch():
+                    return
+            except Exception:
+                traceback.print_exc()
+                time.sleep(0.1)
+
+    def start_batch(self) -> bool:
+        """Start one batch; False when everything submitted has been started."""
+        sqs, queue_url = self.sqs, self.queue_url
+        while True:
+            messages = sqs.receive_message(
+                QueueUrl=queue_url, MaxNumberOfMessages=10, AttributeNames=["All"]
+            ).get("Messages", [])
+            if not messages:
+                # Done when nothing is left, invisible messages included: a record that
+                # failed to start is hidden by the starter's backoff and comes back.
+                if self.submitted_all.is_set() and not _queued(sqs, queue_url):
+                    return False
+                time.sleep(0.01)
+                continue
+            records = [self.record(message, self.queue_arn, REGION) for message in messages]
+            answer = self.start({"Records": records}, Context())
+            failed = {item["itemIdentifier"] for item in answer.get("batchItemFailures", [])}
+            done = [m for m in messages if m["MessageId"] not in failed]
+            if done:
+                sqs.delete_message_batch(
+                    QueueUrl=queue_url,
+                    Entries=[
+                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                        for i, m in enumerate(done)
+                    ],
+                )
+            return True
+
+
+def _wait_for_executions(
+    sfn: Any, sqs: Any, machine: str, queue_url: str, expected: set[str]
+) -> list[dict[str, Any]]:
+    """The executions of `expected`, once all have ended (RuntimeError after 30 minutes, or
+    when some can no longer start)."""
+    # Poll cheaply, as the local run does: listing every execution each time would take the
+    # engine's own CPU in this one process.
+    deadline = time.monotonic() + 1800
+    while sfn.list_executions(stateMachineArn=machine, statusFilter="RUNNING", maxResults=1)[
+        "executions"
+    ]:
+        if time.monotonic() > deadline:
+            raise RuntimeError("executions still running after 30 minutes")
+        time.sleep(0.5)
+    while True:
+        executions: list[dict[str, Any]] = []
+        for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine):
+            executions.extend(page["executions"])
+        done = [e for e in executions if e["name"] in expected and e["status"] != "RUNNING"]
+        if len(done) >= len(expected):
+            return done
+        running = any(e["status"] == "RUNNING" for e in executions)
+        if not running and not _queued(sqs, queue_url):  # nothing left that could start them
+            missing = sorted(expected - {e["name"] for e in done})
+            raise RuntimeError(f"{len(missing)} tasks never started, e.g. {missing[:5]}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{len(done)} of {len(expected)} tasks ended in 30 minutes")
+        time.sleep(0.5)
+
+
 def run(failure_rate: float, count: int) -> dict[str, Any]:
     _environment(failure_rate)
     import boto3
@@ -151,105 +271,21 @@ def run(failure_rate: float, count: int) -> dict[str, Any]:
 
     post_event = json.loads((EVENTS / "api_post_tasks.json").read_text())
     ids = task_ids(count, f"bare-{uuid.uuid4().hex[:6]}")
-    sent: dict[str, float] = {}
-    work = list(ids)
-    lock = threading.Lock()
-    submitted_all = threading.Event()
-
-    def submitter() -> None:
-        while True:
-            with lock:
-                if not work:
-                    return
-                task_id = work.pop(0)
-            event = copy.deepcopy(post_event)
-            event["body"] = json.dumps({"taskId": task_id, "payload": {"bench": True}})
-            at = time.time()
-            answer = submit_task.handler(event, Context())
-            while answer["statusCode"] == 503:  # "retry later", as the API's clients do
-                time.sleep(0.05)
-                answer = submit_task.handler(copy.deepcopy(event), Context())
-            if answer["statusCode"] not in (200, 202):
-                raise RuntimeError(f"{task_id}: {answer}")
-            with lock:
-                sent[task_id] = at
-
-    def starter() -> None:
-        # As the local cloud's poller: a failed batch is reported and the loop goes on (a
-        # starter that died would leave its tasks queued and this run waiting for them).
-        while True:
-            try:
-                if not start_batch():
-                    return
-            except Exception:
-                traceback.print_exc()
-                time.sleep(0.1)
-
-    def start_batch() -> bool:
-        """Start one batch; False when everything submitted has been started."""
-        while True:
-            messages = sqs.receive_message(
-                QueueUrl=queue_url, MaxNumberOfMessages=10, AttributeNames=["All"]
-            ).get("Messages", [])
-            if not messages:
-                # Done when nothing is left, invisible messages included: a record that
-                # failed to start is hidden by the starter's backoff and comes back.
-                if submitted_all.is_set() and not _queued(sqs, queue_url):
-                    return False
-                time.sleep(0.01)
-                continue
-            # The records the local cloud's event source mapping builds: the same event.
-            records = [sqs_event_record(message, queue_arn, REGION) for message in messages]
-            answer = start_execution.handler({"Records": records}, Context())
-            failed = {item["itemIdentifier"] for item in answer.get("batchItemFailures", [])}
-            done = [m for m in messages if m["MessageId"] not in failed]
-            if done:
-                sqs.delete_message_batch(
-                    QueueUrl=queue_url,
-                    Entries=[
-                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                        for i, m in enumerate(done)
-                    ],
-                )
-            return True
-
+    traffic = _Traffic(
+        sqs=sqs,
+        queue_url=queue_url,
+        queue_arn=queue_arn,
+        post_event=post_event,
+        submit=submit_task.handler,
+        start=start_execution.handler,
+        record=sqs_event_record,
+        work=list(ids),
+    )
     first_post = time.time()
-    submitters = [threading.Thread(target=submitter, daemon=True) for _ in range(CLIENTS)]
-    starters = [threading.Thread(target=starter, daemon=True) for _ in range(STARTER_POLLERS)]
-    for thread in submitters + starters:
-        thread.start()
-    for thread in submitters:
-        thread.join()
-    submitted = time.time()
-    submitted_all.set()
-    for thread in starters:
-        thread.join()
-    expected = set(ids)
-    # Poll cheaply, as the local run does: listing every execution each time would take the
-    # engine's own CPU in this one process.
-    deadline = time.monotonic() + 1800
-    while sfn.list_executions(stateMachineArn=machine, statusFilter="RUNNING", maxResults=1)[
-        "executions"
-    ]:
-        if time.monotonic() > deadline:
-            raise RuntimeError("executions still running after 30 minutes")
-        time.sleep(0.5)
-    while True:
-        executions: list[dict[str, Any]] = []
-        for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine):
-            executions.extend(page["executions"])
-        done = [e for e in executions if e["name"] in expected and e["status"] != "RUNNING"]
-        if len(done) >= len(expected):
-            break
-        running = any(e["status"] == "RUNNING" for e in executions)
-        if not running and not _queued(sqs, queue_url):  # nothing left that could start them
-            missing = sorted(expected - {e["name"] for e in done})
-            raise RuntimeError(f"{len(missing)} tasks never started, e.g. {missing[:5]}")
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{len(done)} of {len(expected)} tasks ended in 30 minutes")
-        time.sleep(0.5)
+    submitted = traffic.run()
+    done = _wait_for_executions(sfn, sqs, machine, queue_url, set(ids))
     stops = {e["name"]: e["stopDate"].timestamp() for e in done}
-    figures = summarize(first_post, submitted, sent, stops, done, 0.0, None)
+    figures = summarize(first_post, submitted, traffic.sent, stops, done, 0.0, None)
     figures.pop("execution_arns")
     import resource
 

@@ -10,15 +10,17 @@ from typing import Any
 from ftb.localcloud.cloudformation import CloudFormationApi, describe_stack
 from ftb.localcloud.endpoint import AwsEndpoint
 from ftb.localcloud.event_sources import SqsPoller
-from ftb.localcloud.lambda_control.event_source_mappings import EventSourceMappingApi
-from ftb.localcloud.lambda_control.function_api import FunctionSubresourceApi
-from ftb.localcloud.lambda_control.function_resources import function_resources
+from ftb.localcloud.lambda_api.control_api import LambdaControlApi
+from ftb.localcloud.lambda_api.event_source_mappings import EventSourceMappingApi
+from ftb.localcloud.lambda_api.function_api import FunctionSubresourceApi
+from ftb.localcloud.lambda_api.function_resources import function_resources
 from ftb.localcloud.provision import LocalStack
 from ftb.localcloud.template import Resolver, Template
 
 
 def register_control_plane(
     endpoint: AwsEndpoint,
+    functions: LambdaControlApi | None,
     template: Template,
     resolver: Resolver,
     stack: LocalStack,
@@ -44,10 +46,10 @@ def register_control_plane(
     endpoint.register(
         "lambda", EventSourceMappingApi(pollers, function_arn, context.region, context.account_id)
     )
-    if endpoint.runtime is not None and endpoint.functions is not None:
+    if functions is not None:
         resources = function_resources(template, resolver, stack.functions)
-        endpoint.functions.facts = resources  # GetFunction's Tags, the configuration's Role
+        functions.facts = resources  # GetFunction's Tags, the configuration's Role
         endpoint.register(
             "lambda",
-            FunctionSubresourceApi(endpoint.runtime, resources, endpoint.functions.configuration),
+            FunctionSubresourceApi(functions.runtime, resources, functions.configuration),
         )

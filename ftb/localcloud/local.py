@@ -1,7 +1,9 @@
 """`ftb local`: the whole stack on this machine, from its synthesized template.
 
 Start-up: synthesize (cached) -> bind the API port -> start the AWS endpoint and the Lambda
-runtime -> provision the template -> start the event source pollers and the API -> write the
+runtime -> apply the template to the empty cloud through the deploy engine (ftb/localcloud/
+deploy, the one hot reload uses): provision, restore the saved state, start the event
+source pollers, install the routes -> start the API -> write the
 state file (.ftb/local.json) that `ftb outputs` and the operator commands read -> print the
 endpoints, the stack outputs with their local values, and a curl to try.
 Stop (Ctrl-C, SIGTERM, or `stop()`): intake closes, in-flight work drains (bounded), the
@@ -36,35 +38,24 @@ from ftb.localcloud.apigateway.intake import IntakeGate
 from ftb.localcloud.cloudwatch import NOT_EMULATED as CLOUDWATCH_NOT_EMULATED
 from ftb.localcloud.cloudwatch import LocalCloudWatch, transition_line
 from ftb.localcloud.control_plane import register_control_plane
+from ftb.localcloud.deploy import Outcome, RunningStack, apply_template
 from ftb.localcloud.endpoint import AwsEndpoint, display_host
 from ftb.localcloud.endpoint.in_process import InProcessTransport
-from ftb.localcloud.event_sources import SqsPoller, start_pollers
+from ftb.localcloud.event_sources import SqsPoller
 from ftb.localcloud.faults import FaultConfig, Faults
 from ftb.localcloud.fis import FisApi, FisInjector, FisService, chain_faults
 from ftb.localcloud.fis.wiring import alarm_reader, function_targets
 from ftb.localcloud.function_log import FunctionLog, log_file_path
+from ftb.localcloud.lambda_api import LambdaControlApi, register_function_api
 from ftb.localcloud.lambda_runtime import LambdaRuntime
 from ftb.localcloud.live_view import LiveView, Sources, dead_letter_queue_urls
 from ftb.localcloud.logs_filter_patterns import FilterPatternGuard
 from ftb.localcloud.logs_insights import LogsInsightsApi, QueryDefinitionsApi
 from ftb.localcloud.moto_internals.session import make_client
-from ftb.localcloud.provision import (
-    EnvOverride,
-    LocalStack,
-    ProvisionContext,
-    ProvisionError,
-    provision,
-)
+from ftb.localcloud.provision import EnvOverride, LocalStack, ProvisionContext, ProvisionError
 from ftb.localcloud.stepfunctions_logs import ExecutionLogShipper
 from ftb.localcloud.stepfunctions_reads import StepFunctionsReads
-from ftb.localcloud.template import (
-    ACCOUNT_ID,
-    Resolver,
-    StackContext,
-    Template,
-    TemplateError,
-    load_template,
-)
+from ftb.localcloud.template import ACCOUNT_ID, Resolver, Template, TemplateError, load_template
 from ftb.localcloud.terminal import Mode, Terminal
 
 DEFAULT_API_PORT = 3000
@@ -171,30 +162,25 @@ class LocalCloud:
     def __init__(self, options: LocalOptions, say: Say | None = None) -> None:
         self.options = options
         self.say: Say = say or (lambda line: print(line, flush=True))
-        self.template: Template | None = None
-        self.stack: LocalStack | None = None
-        self.outputs: dict[str, Any] = {}
+        self._loaded: Template | None = None  # until the deploy engine runs it
+        self.running: RunningStack | None = None  # what the deploy engine applies to
         self.synth_cached: bool | None = None
         self._synth_hold: IO[str] | None = None
         self.synth_seconds = 0.0
         self.ready_seconds = 0.0
         self.runtime: LambdaRuntime | None = None
         self.endpoint: AwsEndpoint | None = None
+        self.functions: LambdaControlApi | None = None  # Lambda's API on the endpoint
         self.api: ApiServer | None = None
-        self.pollers: list[SqsPoller] = []
         self.faults: Faults | None = None
         self.cloudwatch: LocalCloudWatch | None = None
         self.fis: FisService | None = None  # FIS experiments (ftb/localcloud/fis)
+        self.execution_logs: ExecutionLogShipper | None = None
         self.terminal = Terminal(options.output, FunctionLog(log_file_path(options.state_path)))
-        # What a hot reload (ftb/localcloud/hot_reload) provisions against and swaps.
         self.clients: Clients | None = None
-        self.gateway: ApiGateway | None = None
-        self.provision_context: ProvisionContext | None = None
-        self.synth_holds: list[IO[str]] = []
         self._stopped = False
         self._work_dir: tempfile.TemporaryDirectory[str] | None = None
         self.intake: IntakeGate | None = None
-        self.execution_logs: ExecutionLogShipper | None = None
         self.keeper = persistence.StateKeeper(
             persistence.state_directory(options.state_path),
             options.region,
@@ -220,7 +206,7 @@ class LocalCloud:
             self.keeper.load(options.fresh)
         except persistence.SnapshotError as error:
             raise LocalCloudError(str(error)) from None
-        self.template = self._template()
+        self._loaded = self._template()
         endpoint_port = options.endpoint_port or free_port(options.host)
         if not _port_free(options.host, endpoint_port):
             raise LocalCloudError(
@@ -257,7 +243,7 @@ class LocalCloud:
 
     def _start(self, endpoint_port: int) -> None:
         options = self.options
-        assert self.template is not None
+        assert self._loaded is not None
         try:
             gateway = ApiGateway(self._runtime_invoke, echo=self._api_echo)
             self.intake = IntakeGate(gateway)
@@ -272,7 +258,7 @@ class LocalCloud:
         if options.faults is not None and options.faults.enabled:
             self.faults = Faults(options.faults, options.region, Path(self._work_dir.name))
         # FIS (ftb/localcloud/fis): its injector sits at the runtime's fault hook, after
-        # `--faults`; its API on the endpoint. [hook: the service registry at the merge]
+        # `--faults`; its API on the endpoint.
         self.fis = FisService(
             options.region,
             ACCOUNT_ID,
@@ -287,6 +273,7 @@ class LocalCloud:
             faults=chain_faults(self.faults, self.fis.injector),
         )
         self.endpoint = AwsEndpoint(self.runtime, options.host, endpoint_port, faults=self.faults)
+        self.functions = register_function_api(self.endpoint, self.runtime)
         # Logs Insights runs here, over moto's log events (moto's own ignores most queries).
         self.endpoint.register("logs", LogsInsightsApi())
         self.endpoint.register("logs", QueryDefinitionsApi())  # saved queries: moto has none
@@ -303,74 +290,33 @@ class LocalCloud:
         self.endpoint.gate = self.keeper.gate
         self.endpoint.start()
         clients = self.clients = Clients(self.endpoint.url, options.region, self.endpoint.transport)
-        context = StackContext(stack_name=self.template.stack_name, region=options.region)
-        resolver = Resolver(self.template, context, options.parameters)
-        ctx = ProvisionContext(
-            template=self.template,
-            resolver=resolver,
-            clients=clients,
+        self.running = RunningStack(
             runtime=self.runtime,
+            clients=clients,
+            gateway=gateway,
+            region=options.region,
             work_dir=Path(self._work_dir.name),
+            parameters=options.parameters,
             env_overrides=list(options.env_overrides),
-            localize=lambda text: self._localize(text, ctx.stack.rest_apis),
-        )
-        created_at = datetime.now(UTC)
-        self.stack = provision(ctx)
-        self.gateway, self.provision_context = gateway, ctx
-        self.bind_fis(resolver, self.stack)
-        if self.faults is not None:
-            self.faults.bind(self.stack.functions, self.stack.queues.values(), clients.sqs)
-        try:  # before the API and the pollers: nothing runs on a half-restored state
-            self.keeper.restore(self.runtime, self.faults)
-        except persistence.SnapshotError as error:
-            raise LocalCloudError(str(error)) from None
-        # Step Functions' execution logs (LoggingConfiguration), after the restore: what had
-        # ended before it was shipped then.
-        stack = self.stack
-        self.execution_logs = ExecutionLogShipper(
-            clients.stepfunctions,
-            clients.logs,
-            lambda: list(stack.state_machines.values()),
-            say=lambda line: self.terminal.attention("states", line),
-        )
-        self.execution_logs.seed()
-        self.execution_logs.start()
-        self.outputs = self._outputs(resolver)
-        gateway.set_apis(sorted(self.stack.rest_apis.values(), key=lambda api: api.logical_id))
-        gateway.set_access(api_access.LOCAL_CREDENTIALS, options.region, self.stack.usage_plans)
-        self.api.start()
-        specs = {spec.name: spec for spec in self.stack.functions.values()}
-
-        def limit(function: str) -> int | None:
-            # Beyond reserved concurrency Lambda throttles; otherwise the runtime queues.
-            spec = specs.get(function)
-            return spec.reserved_concurrency if spec is not None else None
-
-        mappings = []
-        for mapping in self.stack.event_source_mappings:
-            if mapping.function_name in specs:
-                mappings.append(mapping)
-            else:
-                self.stack.warnings.append(
-                    f"{mapping.logical_id}: {mapping.function_name} does not run locally; "
-                    f"{mapping.queue.name} is not polled"
-                )
-        self.pollers = start_pollers(
-            mappings,
-            clients.sqs,
-            self._runtime_invoke,
-            options.region,
-            concurrency_limit=limit,
+            localize=self.localize,
             echo=self.terminal.attention,
             faults=self.faults,
         )
+        created_at = datetime.now(UTC)
+        # The empty cloud gets the whole template, the way a hot reload gets a diff.
+        apply_template(self.running, self._loaded, before_traffic=self._restore)
+        stack, template, ctx = self.stack, self.template, self.running.context
+        assert stack is not None and template is not None and ctx is not None
+        gateway.set_access(api_access.LOCAL_CREDENTIALS, options.region, stack.usage_plans)
+        self.api.start()
         register_control_plane(
             self.endpoint,
-            self.template,
-            resolver,
-            self.stack,
+            self.functions,
+            template,
+            ctx.resolver,
+            stack,
             self.outputs,
-            self.pollers,
+            self.running.pollers,
             created_at,
         )
         cloudwatch.start(  # after provisioning: it samples the stack's queues and executions
@@ -379,6 +325,26 @@ class LocalCloud:
         )
         self.keeper.start_checkpoints()
         statefile.write(self.options.state_path, self.state())
+
+    def _restore(self, stack: LocalStack) -> None:
+        """Before the API and the pollers: nothing runs on a half-restored state."""
+        assert self.runtime is not None and self.clients is not None
+        assert self.running is not None and self.running.context is not None
+        self.bind_fis(self.running.context.resolver, stack)
+        try:
+            self.keeper.restore(self.runtime, self.faults)
+        except persistence.SnapshotError as error:
+            raise LocalCloudError(str(error)) from None
+        # Step Functions' execution logs (LoggingConfiguration), after the restore: what had
+        # ended before it was shipped then.
+        self.execution_logs = ExecutionLogShipper(
+            self.clients.stepfunctions,
+            self.clients.logs,
+            lambda: list(self.stack.state_machines.values()) if self.stack else [],
+            say=lambda line: self.terminal.attention("states", line),
+        )
+        self.execution_logs.seed()
+        self.execution_logs.start()
 
     def bind_fis(self, resolver: Resolver, stack: LocalStack) -> None:
         """The stack's experiment templates and functions to FIS (at start and hot reload);
@@ -399,6 +365,43 @@ class LocalCloud:
             ),
         )
 
+    def apply(self, template: Template) -> Outcome:
+        """A new template (hot reload): its difference applied through the same engine as the
+        start; the state file follows (ReloadError, ProvisionError, TemplateError: nothing
+        was applied)."""
+        assert self.running is not None
+        outcome = apply_template(self.running, template)
+        context = self.running.context
+        if context is not None:  # FIS: the reloaded experiment templates and functions
+            self.bind_fis(context.resolver, context.stack)
+        self.keeper.template_changed()  # what was applied is the template's, not a hand's
+        statefile.write(self.options.state_path, self.state())
+        return outcome
+
+    # -- what runs (the deploy engine's state) -------------------------------------------
+
+    @property
+    def template(self) -> Template | None:
+        if self.running is not None and self.running.template is not None:
+            return self.running.template
+        return self._loaded
+
+    @property
+    def stack(self) -> LocalStack | None:
+        return self.running.stack if self.running is not None else None
+
+    @property
+    def provision_context(self) -> ProvisionContext | None:
+        return self.running.context if self.running is not None else None
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        return self.running.outputs if self.running is not None else {}
+
+    @property
+    def pollers(self) -> list[SqsPoller]:
+        return self.running.pollers if self.running is not None else []
+
     def _runtime_invoke(self, function: str, payload: bytes) -> Any:
         assert self.runtime is not None
         return self.runtime.invoke(function, payload)
@@ -410,7 +413,7 @@ class LocalCloud:
         assert self.api is not None
         return f"http://{_display_host(self.options.host)}:{self.api.port}"
 
-    def _localize(self, text: str, apis: dict[str, RestApi]) -> str:
+    def localize(self, text: str, apis: dict[str, RestApi]) -> str:
         """`https://<api>.execute-api.<region>.amazonaws.com/<stage>` -> the local API."""
         first = min(apis.values(), key=lambda api: api.logical_id).id if apis else None
 
@@ -421,22 +424,6 @@ class LocalCloud:
             return f"{self.api_url}/restapis/{api_id}/{stage}/_user_request_"
 
         return _EXECUTE_API.sub(replace, text)
-
-    def _outputs(self, resolver: Resolver) -> dict[str, Any]:
-        assert self.template is not None and self.stack is not None
-        outputs = {}
-        for name, output in self.template.outputs.items():
-            if "Condition" in output and not resolver.condition(output["Condition"]):
-                continue
-            try:
-                value = resolver.resolve(output.get("Value"))
-            except Exception as error:  # an output of an unemulated resource: say so, go on
-                self.stack.warnings.append(f"output {name}: {error}")
-                continue
-            outputs[name] = (
-                self._localize(value, self.stack.rest_apis) if isinstance(value, str) else value
-            )
-        return outputs
 
     def state(self) -> statefile.LocalCloudState:
         assert self.stack is not None and self.endpoint is not None and self.template is not None
@@ -759,7 +746,14 @@ def run(
                 # Imported after ready and the banner: neither waits for it.
                 from ftb.localcloud.hot_reload import HotReloader
 
-                reloader = HotReloader(cloud)
+                assert cloud.running is not None
+                reloader = HotReloader(
+                    cloud.running,
+                    cloud.apply,
+                    options,
+                    say=cloud.say,
+                    code_swapped=cloud.keeper.template_changed,
+                )
                 reloader.start()
         # Not stop_requested.wait(): a signal that the kernel delivers to another thread
         # (there are dozens under load) does not wake a main thread blocked on a lock, and

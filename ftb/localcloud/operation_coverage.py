@@ -12,11 +12,11 @@ import botocore.session
 
 from ftb.localcloud.cloudformation import CloudFormationApi
 from ftb.localcloud.cloudwatch.handler import CloudWatchApi
-from ftb.localcloud.endpoint.refusals import EMULATED_SERVICES, answered
+from ftb.localcloud.endpoint.refusals import answered, emulated_services
 from ftb.localcloud.fis import FisApi
-from ftb.localcloud.lambda_control.event_source_mappings import EventSourceMappingApi
-from ftb.localcloud.lambda_control.function_api import FunctionSubresourceApi
-from ftb.localcloud.lambda_runtime.control_api import LambdaControlApi
+from ftb.localcloud.lambda_api.control_api import LambdaControlApi
+from ftb.localcloud.lambda_api.event_source_mappings import EventSourceMappingApi
+from ftb.localcloud.lambda_api.function_api import FunctionSubresourceApi
 from ftb.localcloud.logs_insights.query_definitions import QueryDefinitionsApi
 from ftb.localcloud.logs_insights.service import LogsInsightsApi
 from ftb.localcloud.stepfunctions_reads import StepFunctionsReads
@@ -52,7 +52,7 @@ def model_operations(service: str) -> list[str]:
 def coverage() -> dict[str, tuple[list[str], list[str]]]:
     """Per service: (answered, refused) operation names of botocore's model."""
     result: dict[str, tuple[list[str], list[str]]] = {}
-    for service in EMULATED_SERVICES:
+    for service in emulated_services():
         claimed = declared(service)
         answers: list[str] = []
         refusals: list[str] = []

@@ -38,7 +38,7 @@ def full_history(sfn: Any, arn: str, **request: Any) -> list[dict[str, Any]]:
 def client_error(call: Callable[[], Any]) -> dict[str, Any]:
     with pytest.raises(botocore.exceptions.ClientError) as raised:
         call()
-    return raised.value.response  # type: ignore[no-any-return]
+    return dict(raised.value.response)
 
 
 # -- GetExecutionHistory -----------------------------------------------------------------------

@@ -112,7 +112,7 @@ def test_no_resource_policy_allows_every_action_except_the_keys_default(stack):
 
 def test_wildcard_resources_only_where_aws_requires_them(stack):
     # Given the identity statements granted on Resource "*"
-    used = set()
+    used: set[str] = set()
     for logical_id, statement in identity_statements(stack):
         if "*" not in _as_list(statement["Resource"]):
             continue
@@ -143,7 +143,7 @@ def test_arn_wildcards_only_select_children_of_the_stacks_own_resources(stack):
             r"\$\{Api[0-9A-F]{8}\}/\$\{ApiDeploymentStage[A-Za-z0-9]+\}/GET/tasks/\*$"
         ),
     ]
-    used = set()
+    used: set[str] = set()
     for logical_id, statement in identity_statements(stack):
         for resource in _as_list(statement["Resource"]):
             text = render(resource)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 from infra import names
 
@@ -84,7 +85,7 @@ def test_state_machine_role_may_invoke_process_task_and_send_to_the_dlq_only(sta
     assert [s["Principal"] for s in role["AssumeRolePolicyDocument"]["Statement"]] == [
         {"Service": "states.amazonaws.com"}
     ]
-    by_service = {}
+    by_service: dict[str, Any] = {}
     for statement in statements:
         assert statement["Effect"] == "Allow"
         for action in stack.actions_of(statement):

@@ -14,6 +14,7 @@ import boto3
 from botocore.config import Config
 
 from ftb.localcloud.endpoint import AwsEndpoint
+from ftb.localcloud.lambda_api import register_function_api
 from ftb.localcloud.lambda_runtime import FunctionSpec, LambdaRuntime
 from ftb.localcloud.logs_insights import LogsInsightsApi
 from ftb.localcloud.stepfunctions_reads import StepFunctionsReads
@@ -83,6 +84,7 @@ def local_endpoint(**runtime_options: Any) -> Iterator[LocalEndpoint]:
     echoed = Echoed()
     runtime = LambdaRuntime("http://127.0.0.1:0", REGION, echo=echoed, **runtime_options)
     endpoint = AwsEndpoint(runtime, port=0)
+    register_function_api(endpoint, runtime)
     endpoint.register("logs", LogsInsightsApi())
     endpoint.register("states", StepFunctionsReads())
     endpoint.start()

@@ -37,6 +37,7 @@ def send(
     headers = dict(headers or {})
     if signed:
         headers = authorize(method, url, headers, body or None)
+    assert parts.hostname is not None, url
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
     try:
         path = parts.path + (f"?{parts.query}" if parts.query else "")

@@ -3,8 +3,8 @@
 
 Modules: store (datapoints and statistics), emf (embedded metric format), collectors (Lambda,
 SQS, Step Functions), metric_math, evaluation (the state rules), alarms (configuration, state,
-history), handler (the API), provisioner (AWS::CloudWatch::Alarm), moto_access (the moto
-internals it reads), service (ties them together).
+history), handler (the API), provisioner (AWS::CloudWatch::Alarm), service (ties them
+together); the moto internals it reads are in moto_internals/metric_sources.py.
 """
 
 # Importing the package registers the AWS::CloudWatch::Alarm provisioner.

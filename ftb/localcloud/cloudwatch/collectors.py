@@ -20,9 +20,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
-from ftb.localcloud.moto_internals import metric_sources as moto_access
 from ftb.localcloud.cloudwatch.emf import metrics_in
 from ftb.localcloud.cloudwatch.store import MetricKey, MetricStore, Sample
+from ftb.localcloud.moto_internals import metric_sources as moto_access
 
 _ENDED = {
     "SUCCEEDED": "ExecutionsSucceeded",

@@ -15,8 +15,11 @@ _NOT_API = {"Tags"}
 _NUMBERS = {"Threshold": float, "Period": int, "EvaluationPeriods": int, "DatapointsToAlarm": int}
 
 
-@provisioner("AWS::CloudWatch::Alarm")
-def _alarm(ctx: ProvisionContext, resource: Resource, props: dict[str, Any]) -> None:
+ALARM = "AWS::CloudWatch::Alarm"
+
+
+@provisioner(ALARM)
+def alarm_provisioner(ctx: ProvisionContext, resource: Resource, props: dict[str, Any]) -> None:
     name = props.get("AlarmName") or ctx.physical_name(resource, 255)
     params = {key: value for key, value in props.items() if key not in _NOT_API}
     params["AlarmName"] = name

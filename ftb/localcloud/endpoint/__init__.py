@@ -1,5 +1,5 @@
-"""The local AWS endpoint: moto's server application plus the Lambda function API of the local
-runtime, on one port."""
+"""The local AWS endpoint: moto's server application, with the handlers registered per service
+(Lambda's API, Logs Insights, ...) answering first, on one port."""
 
 from ftb.localcloud.endpoint.server import (
     AwsEndpoint,

@@ -5,9 +5,9 @@ Consulted after every service handler, before moto. An operation passes when a r
 handler of its service claims it (`operations`, the set of operation names it answers) or when
 moto implements it: its response class has the operation's method (moto dispatches JSON and
 query calls by name). Operations known to be silently wrong in moto are refused even so
-(`REFUSED_ANYWAY`), and moto's Lambda and CloudFormation are never consulted
-(`MOTO_NOT_CONSULTED`). Nothing else passes: a handler declares it, or moto implements it, or
-it is refused.
+(`REFUSED_ANYWAY`), and moto's Lambda and CloudFormation are never consulted (their
+`moto_consulted=False` in ftb/localcloud/services). Nothing else passes: a handler declares
+it, or moto implements it, or it is refused.
 
 The shapes (AWS's common errors): JSON protocol 400 `UnknownOperationException`; query
 protocol 400 `InvalidAction`; Lambda's REST API 404 `UnknownOperationException`.
@@ -24,23 +24,17 @@ from collections.abc import Callable, Iterable
 
 from werkzeug.wrappers import Response
 
+from ftb.localcloud import registry
 from ftb.localcloud.endpoint.calls import AwsCall, json_error, query_error, rest_json_error
 from ftb.localcloud.moto_internals.dispatch import method_name, public_methods
 
+
 # Signing name -> the moto response classes (module, class) that dispatch its operations by
-# name. DynamoDB Streams is signed as "dynamodb" too.
-EMULATED_SERVICES: dict[str, tuple[tuple[str, str], ...]] = {
-    "sqs": (("sqs", "SQSResponse"),),
-    "dynamodb": (("dynamodb", "DynamoHandler"), ("dynamodbstreams", "DynamoDBStreamsHandler")),
-    "states": (("stepfunctions", "StepFunctionResponse"),),
-    "logs": (("logs", "LogsResponse"),),
-    "lambda": (("awslambda", "LambdaResponse"),),
-    "cloudformation": (("cloudformation", "CloudFormationResponse"),),
-    "monitoring": (("cloudwatch", "CloudWatchResponse"),),
-    "fis": (("fis", "FISResponse"),),
-}
-# The REST services: their calls are named by botocore's model (method, path, query keys).
-REST_SERVICES: frozenset[str] = frozenset({"lambda", "fis"})
+# name; which services moto never answers; which are REST: as each service declares itself
+# (ftb/localcloud/services, through the registry).
+def emulated_services() -> dict[str, tuple[tuple[str, str], ...]]:
+    return registry.moto_responses()
+
 
 # moto answers these with a 2xx that AWS would not give (see docs/local-cloud.md): refused
 # until a handler answers them faithfully.
@@ -50,14 +44,12 @@ REFUSED_ANYWAY: dict[str, frozenset[str]] = {
     # using endpoint discovery out of the local cloud.
     "dynamodb": frozenset({"DescribeLimits", "DescribeEndpoints"}),
 }
-# Services whose moto backend is never consulted, so only what a handler declares is answered:
-# moto's would answer about an empty account. Its CloudFormation knows nothing of the stack
-# the local cloud provisioned; its Lambda holds none of the runtime's functions (TagResource,
-# AddPermission, GetAlias... answer "Function not found" for a function ListFunctions lists),
-# nor the template's layers (ListLayers: []), and a mapping it created would never poll.
-# Its CloudWatch neither collects nor evaluates: the local CloudWatch answers (cloudwatch/).
-# Its FIS would hold no template of the stack, and its experiments never run anything.
-MOTO_NOT_CONSULTED: frozenset[str] = frozenset({"cloudformation", "lambda", "monitoring", "fis"})
+# Services whose moto backend is never consulted (`moto_consulted=False`), so only what a
+# handler declares is answered: moto's would answer about an empty account. Its CloudFormation
+# knows nothing of the stack the local cloud provisioned; its Lambda holds none of the
+# runtime's functions (TagResource, AddPermission, GetAlias... answer "Function not found" for
+# a function ListFunctions lists), nor the template's layers (ListLayers: []), and a mapping
+# it created would never poll.
 
 Claims = Callable[[str], Iterable[str]]
 
@@ -66,7 +58,7 @@ Claims = Callable[[str], Iterable[str]]
 def moto_methods(service: str) -> frozenset[str]:
     """The operation methods moto dispatches for the service (snake_case names)."""
     methods: set[str] = set()
-    for module, response_class in EMULATED_SERVICES[service]:
+    for module, response_class in emulated_services()[service]:
         methods |= public_methods(f"{module}.responses", response_class)
     return frozenset(methods)
 
@@ -117,7 +109,9 @@ def rest_operation(service: str, method: str, path: str, query_keys: Iterable[st
 
 
 def implemented_by_moto(service: str, operation: str) -> bool:
-    if service in MOTO_NOT_CONSULTED or operation in REFUSED_ANYWAY.get(service, frozenset()):
+    if service in registry.moto_not_consulted() or operation in REFUSED_ANYWAY.get(
+        service, frozenset()
+    ):
         return False
     return method_name(operation) in moto_methods(service)
 
@@ -130,7 +124,11 @@ def answered(service: str, operation: str, claimed: Iterable[str]) -> bool:
 def name_rest_call(call: AwsCall) -> None:
     """Name a REST call of a REST service by botocore's model (JSON and query calls carry
     their name), so handlers and the refusals route by the operation, not by path alone."""
-    if call.protocol == "rest" and call.operation is None and call.service in REST_SERVICES:
+    if (
+        call.protocol == "rest"
+        and call.operation is None
+        and call.service in registry.rest_services()
+    ):
         request = call.request
         call.operation = rest_operation(
             call.service, request.method, request.path, request.args.keys()
@@ -158,16 +156,16 @@ class Refusals:
 
     def handle(self, call: AwsCall) -> Response | None:
         service = call.service or ""
-        if service not in EMULATED_SERVICES or call.request.method == "OPTIONS":
+        if service not in emulated_services() or call.request.method == "OPTIONS":
             return None  # another service, or a browser console's CORS preflight: moto answers
-        if service in REST_SERVICES:
+        if service in registry.rest_services():
             if call.protocol != "rest":
                 return None
             name_rest_call(call)
             if call.operation is None:  # a path no operation has: AWS's unknown operation too
                 return refusal(call, f"{call.request.method} {call.request.path}")
         operation = call.operation
-        if not operation or (call.protocol == "rest" and service not in REST_SERVICES):
+        if not operation or (call.protocol == "rest" and service not in registry.rest_services()):
             return None  # not an API call moto would dispatch by name: moto answers it
         if answered(service, operation, self.claims(service)):
             return None

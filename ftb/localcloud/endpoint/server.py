@@ -1,9 +1,10 @@
-"""The local AWS endpoint: moto's server plus the Lambda Invoke API of the local runtime.
+"""The local AWS endpoint: moto's server, with our handlers answering before it.
 
 One threaded HTTP server, one port (4566 by default, like LocalStack, so `--endpoint-url`
-habits carry over). Requests for Lambda's function API (Invoke, GetFunction, ListFunctions,
-Get/UpdateFunctionConfiguration) go to the `LambdaRuntime`; everything else (SQS, Step
-Functions, DynamoDB, CloudWatch Logs, ...) to moto's server application, in this process.
+habits carry over). Handlers registered per service answer first (Lambda's API is
+ftb/localcloud/lambda_api, registered by whoever owns the runtime); everything else (SQS,
+Step Functions, DynamoDB, CloudWatch Logs, ...) goes to moto's server application, in this
+process.
 
 moto's Step Functions engine runs the real ASL when `execute_state_machine` is on. Its
 `lambda:invoke` and `sqs:sendMessage` tasks call back to http://localhost:$MOTO_PORT with
@@ -22,13 +23,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
-from werkzeug.wrappers import Response
 
-from ftb.localcloud.endpoint.calls import AwsCall, ServiceHandler, identify, internal_failure
+from ftb.localcloud.endpoint.calls import ServiceHandler, identify, internal_failure
 from ftb.localcloud.endpoint.in_process import InProcessTransport
 from ftb.localcloud.endpoint.refusals import Refusals, name_rest_call
 from ftb.localcloud.lambda_runtime import LambdaRuntime
-from ftb.localcloud.lambda_runtime.control_api import LambdaControlApi
 from ftb.localcloud.moto_internals import server_app
 from ftb.localcloud.moto_internals.engine_caches import answer_engine_calls_with
 from ftb.localcloud.moto_internals.install import install_patches
@@ -87,15 +86,8 @@ class AwsEndpoint:
         self._handlers: dict[str, list[ServiceHandler]] = {}
         # Consulted after every service's handlers: what nobody implements is refused.
         self._last_handlers: list[ServiceHandler] = [Refusals(self.claims)]
-        # The runtime's function API (GetFunction, Invoke, ...); other handlers reuse its shapes.
-        self.functions: LambdaControlApi | None = None
         # A snapshot gate (ftb/localcloud/persistence/quiesce.py): calls to moto hold it shared.
         self.gate: Any = None
-        if runtime is not None:
-            functions = self.functions = LambdaControlApi(runtime)
-            self.register("lambda", _FunctionApi(functions))
-            # GetFunction's Code.Location: a plain (unsigned) GET, so no service is named.
-            self.register("", _CodeDownloads(functions))
 
     def register(self, service: str, handler: ServiceHandler) -> None:
         """Answer some of `service`'s operations before moto (earlier registrations first)."""
@@ -194,27 +186,3 @@ class AwsEndpoint:
                 return self._moto(environ, start_response)  # type: ignore[no-any-return]
         with receive_steps_guarded_by(gate):  # a long poll holds the gate per step only
             return self._moto(environ, start_response)  # type: ignore[no-any-return]
-
-
-class _FunctionApi:
-    """The runtime's function API (Invoke, GetFunction, ...) as a service handler."""
-
-    operations = LambdaControlApi.operations
-
-    def __init__(self, api: LambdaControlApi) -> None:
-        self.api = api
-
-    def handle(self, call: AwsCall) -> Response | None:
-        if call.operation not in self.operations:
-            return None
-        return self.api.handle(call.request)
-
-
-class _CodeDownloads:
-    """The functions' deployment packages that GetFunction's `Code.Location` points at."""
-
-    def __init__(self, api: LambdaControlApi) -> None:
-        self.api = api
-
-    def handle(self, call: AwsCall) -> Response | None:
-        return self.api.download(call.request)

@@ -20,8 +20,13 @@ from ftb.localcloud.template import Resource
 ALARM_TYPES = {"AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm"}
 
 
-@provisioner("AWS::FIS::ExperimentTemplate")
-def _experiment_template(ctx: ProvisionContext, resource: Resource, props: dict[str, Any]) -> None:
+EXPERIMENT_TEMPLATE = "AWS::FIS::ExperimentTemplate"
+
+
+@provisioner(EXPERIMENT_TEMPLATE)
+def experiment_template_provisioner(
+    ctx: ProvisionContext, resource: Resource, props: dict[str, Any]
+) -> None:
     new_id = template_id(ctx.context.stack_name, resource.logical_id)
     arn = ctx.arn("fis", f"experiment-template/{new_id}")
     props = copy.deepcopy(props)

@@ -7,37 +7,15 @@ directory under the watched paths whose files are byte for byte the asset's.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from ftb.localcloud.deploy.code_digest import digest
 from ftb.localcloud.synth import IGNORED_PARTS, IGNORED_SUFFIXES
 
 # Never searched for sources (large, or written by the tools themselves).
 _SKIPPED_DIRS = {".git", ".venv", ".ftb", "node_modules", "cdk.out", *IGNORED_PARTS}
-
-
-def _code_files(directory: Path) -> Iterator[Path]:
-    for item in sorted(directory.rglob("*")):
-        relative = item.relative_to(directory)
-        if (
-            item.is_file()
-            and not IGNORED_PARTS & set(relative.parts)
-            and item.suffix not in IGNORED_SUFFIXES
-        ):
-            yield item
-
-
-def digest(directory: Path) -> str:
-    """A hash of every file's relative path and bytes (caches left out)."""
-    hashed = hashlib.sha256()
-    for file in _code_files(directory):
-        hashed.update(str(file.relative_to(directory)).encode())
-        hashed.update(b"\0")
-        hashed.update(file.read_bytes())
-        hashed.update(b"\0")
-    return hashed.hexdigest()
 
 
 def _candidates(roots: Iterable[Path]) -> Iterator[Path]:

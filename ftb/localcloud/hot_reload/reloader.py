@@ -5,8 +5,8 @@ Two ways, like `cdk watch`:
   source is copied and swapped into the functions built from it, with no synth (the
   template would differ only by the asset's hash);
 - anything else (infra/, statemachine/, api/, cdk.json, the app module): re-synthesize
-  (`synth.py`, cached), diff the new template against the running one and apply it
-  (`apply.py`).
+  (`synth.py`, cached), and apply the new template through the deploy engine
+  (ftb/localcloud/deploy), the one that applied the template at the start.
 A version that does not compile, does not import, or does not synthesize is not applied:
 one message says why, and the cloud keeps running the last good version.
 """
@@ -19,17 +19,24 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, Protocol
 
 from ftb.localcloud import synth as synthesis
-from ftb.localcloud.hot_reload.apply import ReloadError, apply_template, swap_functions
+from ftb.localcloud.deploy import Outcome, ReloadError, RunningStack, swap_functions
 from ftb.localcloud.hot_reload.code_sources import copy_source, find_sources
 from ftb.localcloud.hot_reload.watcher import SourceWatcher
 from ftb.localcloud.provision import ProvisionError
-from ftb.localcloud.template import TemplateError, load_template
+from ftb.localcloud.template import Template, TemplateError, load_template
 
-if TYPE_CHECKING:
-    from ftb.localcloud.local import LocalCloud
+
+class AppOptions(Protocol):
+    """What the reloader reads of `ftb local`'s options: where the app is, how to synth it."""
+
+    root: Path
+    app: str
+    stack: str | None
+    context: dict[str, str]
+
 
 PREFIX = "hot reload:"
 # Lines of a failed synth's output shown with its message (the rest is the CDK's noise).
@@ -73,10 +80,22 @@ def compile_errors(paths: Iterable[Path]) -> list[tuple[Path, str]]:
 class HotReloader:
     """Watches the cloud's sources and applies each change; `stop()` ends it."""
 
-    def __init__(self, cloud: LocalCloud, say: Callable[[str], None] | None = None) -> None:
-        self.cloud = cloud
-        self.say = say or cloud.say
-        options = cloud.options
+    def __init__(
+        self,
+        running: RunningStack,
+        apply: Callable[[Template], Outcome],
+        options: AppOptions,
+        say: Callable[[str], None],
+        code_swapped: Callable[[], None] = lambda: None,
+    ) -> None:
+        """`apply`: the owner's way to apply a new template (the deploy engine, then its
+        state file); `code_swapped`: told when functions' code was swapped without one."""
+        self.running = running
+        self.apply = apply
+        self.options = options
+        self.say = say
+        self.code_swapped = code_swapped
+        self.synth_holds: list[IO[str]] = []  # their assets run while this process does
         self.root = options.root.resolve()
         self.paths = [path.resolve() for path in watched_paths(self.root, options.app)]
         app_dir = synthesis._app_dir(self.root, options.app)
@@ -99,7 +118,7 @@ class HotReloader:
 
     def _map_sources(self) -> None:
         """Match each function's code directory to its source directory (by content)."""
-        stack = self.cloud.stack
+        stack = self.running.stack
         if stack is None:
             return
         code_dirs = {lid: Path(spec.code_dir) for lid, spec in stack.functions.items()}
@@ -176,18 +195,18 @@ class HotReloader:
         }
 
     def _swap_code(self, affected: dict[str, Path], changed: set[Path]) -> str:
-        cloud = self.cloud
-        assert cloud.stack is not None and cloud.runtime is not None
-        assert cloud.provision_context is not None
-        work_dir = cloud.provision_context.work_dir / "hot-reload"
+        running = self.running
+        stack = running.stack
+        assert stack is not None
+        work_dir = running.work_dir / "hot-reload"
         copies: dict[Path, Path] = {}
         for source in sorted(set(affected.values())):
             target = work_dir / f"{next(self._copies):04d}-{source.name}"
             copies[source] = copy_source(source, target)
         specs, bases = [], {}
         for lid, source in sorted(affected.items()):
-            base = cloud.stack.functions[lid]
-            current = cloud.runtime.get(base.name)
+            base = stack.functions[lid]
+            current = running.runtime.get(base.name)
             specs.append(dataclasses.replace(current, code_dir=copies[source]))
             bases[lid] = dataclasses.replace(base, code_dir=copies[source])
         first = {
@@ -199,16 +218,14 @@ class HotReloader:
                 for source in copies
             )
         }
-        swap_functions(cloud, specs, first)  # ReloadError when the new code does not import
-        cloud.stack.functions.update(bases)
-        cloud.keeper.template_changed()  # the new configuration is the template's, not a hand's
-        prefix = f"{cloud.template.stack_name}-" if cloud.template else ""
-        names = sorted(spec.name.removeprefix(prefix) for spec in specs)
+        swap_functions(running, specs, first)  # ReloadError when the new code does not import
+        stack.functions.update(bases)
+        self.code_swapped()  # the new configuration is the template's, not a hand's
+        names = sorted(running.short_name(spec.name) for spec in specs)
         return f"code of {', '.join(names)} swapped"
 
     def _resynthesize(self) -> str:
-        cloud = self.cloud
-        options = cloud.options
+        options = self.options
         try:
             result = synthesis.synth(
                 self.root, options.app, stack_name=options.stack, context=options.context
@@ -216,15 +233,14 @@ class HotReloader:
         except synthesis.SynthError as error:
             raise ReloadError(_synth_message(str(error))) from None
         if result.hold is not None:
-            cloud.synth_holds.append(result.hold)  # its assets run while this process does
+            self.synth_holds.append(result.hold)
         if self._stopped.is_set():
             raise ReloadError("the cloud is stopping")
         try:
             template = load_template(result.template, result.stack_name)
-            outcome = apply_template(cloud, template)
+            outcome = self.apply(template)
         except (TemplateError, ProvisionError) as error:
             raise ReloadError(str(error)) from None
-        cloud.keeper.template_changed()  # what was applied is the template's, not a hand's
         self._map_sources()
         how = "synth cached" if result.cached else f"synthesized in {result.seconds:.1f} s"
         parts = outcome.applied or ["no change to the running stack"]

@@ -1,6 +1,6 @@
 """The local Lambda runtime: the runtime (`runtime.py`), its worker processes (`pool.py`, the
-child `worker.py`, the frame protocol between them `frames.py`), Lambda's function API as the
-endpoint serves it (`control_api.py`), and log shipping to CloudWatch Logs."""
+child `worker.py`, the frame protocol between them `frames.py`), the errors and the model,
+and log shipping to CloudWatch Logs. Lambda's API over it is ftb/localcloud/lambda_api."""
 
 from ftb.localcloud.lambda_runtime.errors import (
     InvalidParameterValueError,

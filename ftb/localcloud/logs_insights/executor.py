@@ -59,16 +59,7 @@ def execute(
     should_stop: Callable[[], bool] = lambda: False,
 ) -> Result:
     statistics = Statistics()
-    records: list[Record] = []
-    for count, event in enumerate(events, 1):
-        if count % _CHECK_EVERY == 0 and should_stop():
-            raise Cancelled()
-        records.append(event)
-        message = event.message
-        statistics.bytes_scanned += len(message) if message.isascii() else len(message.encode())
-    statistics.records_scanned = len(records)
-    records.sort(key=lambda record: record.timestamp, reverse=True)  # type: ignore[union-attr]
-
+    records = _scan(events, statistics, should_stop)
     projection: list[str] | None = None
     displayed: list[str] | None = None
     limited = False
@@ -95,17 +86,13 @@ def execute(
         elif isinstance(command, q.Sort):
             records = _sorted(records, command.keys)
         elif isinstance(command, q.Limit):
-            if not matched_counted:
-                statistics.records_matched = len(records)
-                matched_counted = True
+            matched_counted = _count_matched(statistics, records, matched_counted)
             records = records[: command.count]
             limited = True
         elif isinstance(command, q.Dedup):
             records = _dedup(records, command.names)
         elif isinstance(command, q.Stats):
-            if not matched_counted:
-                statistics.records_matched = len(records)
-                matched_counted = True
+            matched_counted = _count_matched(statistics, records, matched_counted)
             records = list(_stats(command, records))
             aggregated = True
             projection = [name for name, _ in command.groups] + [
@@ -119,6 +106,29 @@ def execute(
     if not limited:
         records = records[: limit or DEFAULT_LIMIT]
     return Result(_rows(records, displayed or projection), statistics)
+
+
+def _count_matched(statistics: Statistics, records: list[Record], counted: bool) -> bool:
+    """Records matched are counted before the first limit or stats: once (then: True)."""
+    if not counted:
+        statistics.records_matched = len(records)
+    return True
+
+
+def _scan(
+    events: Iterable[EventRecord], statistics: Statistics, should_stop: Callable[[], bool]
+) -> list[Record]:
+    """Every event, newest first, counted as Logs Insights counts a scan."""
+    records: list[Record] = []
+    for count, event in enumerate(events, 1):
+        if count % _CHECK_EVERY == 0 and should_stop():
+            raise Cancelled()
+        records.append(event)
+        message = event.message
+        statistics.bytes_scanned += len(message) if message.isascii() else len(message.encode())
+    statistics.records_scanned = len(records)
+    records.sort(key=lambda record: record.timestamp, reverse=True)  # type: ignore[union-attr]
+    return records
 
 
 def _filters_first(commands: list[q.Command]) -> list[q.Command]:

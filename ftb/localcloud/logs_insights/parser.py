@@ -296,6 +296,20 @@ class _Builder:
             return ex.Field(self.name(children[0]))
         if kind == "neg":
             return ex.Negate(self.expr(children[0]))
+        if kind == "call":
+            return self.call(node)
+        if kind == "bin_call":
+            period = period_ms(str(children[2] if len(children) > 2 else children[1]))
+            if period is None:
+                raise self.refuse(node, "bin() takes a period such as 5m, 1h or 1d")
+            return ex.Bin(period)
+        if kind == "duration":
+            raise self.refuse(node, f"a period ({self.source(node)}) is not a value here")
+        return self.operation(node)
+
+    def operation(self, node: Tree) -> ex.Expr:
+        """An operator's expression: arithmetic, comparison, matching, boolean logic."""
+        kind, children = node.data, node.children
         if kind in {"sum", "product"}:
             result = self.expr(children[0])
             for op, operand in zip(children[1::2], children[2::2], strict=True):
@@ -318,15 +332,6 @@ class _Builder:
             return ex.And([self.expr(child) for child in children])
         if kind == "not_":
             return ex.Not(self.expr(children[0]))
-        if kind == "call":
-            return self.call(node)
-        if kind == "bin_call":
-            period = period_ms(str(children[2] if len(children) > 2 else children[1]))
-            if period is None:
-                raise self.refuse(node, "bin() takes a period such as 5m, 1h or 1d")
-            return ex.Bin(period)
-        if kind == "duration":
-            raise self.refuse(node, f"a period ({self.source(node)}) is not a value here")
         raise self.refuse(node, f"unsupported expression {self.source(node)!r}")
 
     def literal(self, node: Tree) -> Any:

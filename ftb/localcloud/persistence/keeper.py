@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ftb.localcloud import registry
 from ftb.localcloud.faults import Faults
 from ftb.localcloud.lambda_runtime import LambdaRuntime
-from ftb.localcloud.persistence import codec, dynamodb, functions, logs, shape, sqs, stepfunctions
+from ftb.localcloud.persistence import codec, functions, shape, sqs, stepfunctions
 from ftb.localcloud.persistence import faults as fault_counters
 from ftb.localcloud.persistence.quiesce import SnapshotGate
 from ftb.localcloud.persistence.store import (
@@ -142,16 +143,17 @@ class StateKeeper:
         self.runtime: LambdaRuntime | None = None
         self.faults: Faults | None = None
         self._loaded: LoadedSnapshot | None = None
-        self._function_baseline: dict[str, dict[str, Any]] = {}
+        self.function_baseline: dict[str, dict[str, Any]] = {}
         self._armed = False
         self._save_lock = threading.Lock()
         self._stop_checkpoints = threading.Event()
         self._checkpointer: threading.Thread | None = None
         self._calls_at_last_save = -1
         self._functions_at_last_save: dict[str, Any] | None = None
-        # What earlier checkpoints captured of what never changes (see the modules)
-        self._ended_executions: dict[int, dict[str, Any]] = {}
-        self._log_streams: dict[int, list[Any]] = {}
+        # What earlier checkpoints captured of what never changes (see the modules); the
+        # services' persistence (ftb/localcloud/services) reads them and `region`, `runtime`.
+        self.ended_executions: dict[int, dict[str, Any]] = {}
+        self.log_streams: dict[int, list[Any]] = {}
         self.summary: RestoreSummary | None = None
         self.set_aside: Path | None = None
         self.last_save: SaveFigures | None = None
@@ -179,7 +181,7 @@ class StateKeeper:
         """After provisioning, before any poller or the API starts. Checks the shape first:
         an incompatible snapshot raises before anything is put back."""
         self.runtime, self.faults = runtime, faults
-        self._function_baseline = functions.baseline(runtime)
+        self.function_baseline = functions.baseline(runtime)
         loaded = self._loaded
         if loaded is None:
             self._armed = True
@@ -189,8 +191,8 @@ class StateKeeper:
             saved_shape = document["shape"]
             float(document["savedAt"])
             services = document["services"]
-            for service in ("stepfunctions", "sqs", "dynamodb", "logs", "functions"):
-                services[service]  # all there before anything is put back
+            for saved in registry.persisted():
+                services[saved.key]  # all there before anything is put back
             problems = shape.mismatches(saved_shape, shape.current(self.region))
         except (KeyError, TypeError) as error:
             raise SnapshotError(
@@ -228,24 +230,18 @@ class StateKeeper:
     ) -> RestoreSummary:
         services = document["services"]
         summary = RestoreSummary(saved_at=float(document["savedAt"]))
-        summary.items = dynamodb.restore(services["dynamodb"], self.region)
-        summary.log_events = logs.restore(services["logs"], self.region, self._log_streams)
-        summary.function_changes = functions.describe(services["functions"])
-        functions.restore(services["functions"], runtime)
         summary.fault_counters = fault_counters.restore(services.get("faults"), faults)
-        summary.messages = sqs.restore(services["sqs"], self.region)
-        # Last: re-run executions invoke functions and send messages at once.
-        summary.executions, summary.rerun = stepfunctions.restore(
-            services["stepfunctions"], self.region, self._ended_executions
-        )
-        summary.executions += summary.rerun
+        # The reverse of the capture order: re-run executions (captured first) come last,
+        # as they invoke functions and send messages at once.
+        for saved in reversed(registry.persisted()):
+            saved.restore(services[saved.key], self, summary)
         return summary
 
     def template_changed(self) -> None:
         """After the template's configuration was applied live (hot reload): what changed is
         the template, not a change made by hand, so it is the new baseline."""
         if self.runtime is not None:
-            self._function_baseline = functions.baseline(self.runtime)
+            self.function_baseline = functions.baseline(self.runtime)
 
     # -- save -----------------------------------------------------------------------------
 
@@ -255,15 +251,10 @@ class StateKeeper:
         started = time.perf_counter()
         with self.gate.exclusive():
             calls = self.gate.calls
-            # Step Functions first: an execution's effects elsewhere are gated calls, so one
-            # that ended before this line has its effects in the captures below.
+            # In each service's declared order (Step Functions first: ftb/localcloud/services).
             services: dict[str, Any] = {
-                "stepfunctions": stepfunctions.capture(self.region, self._ended_executions)
+                saved.key: saved.capture(self) for saved in registry.persisted()
             }
-            services["sqs"] = sqs.capture(self.region)
-            services["dynamodb"] = dynamodb.capture(self.region)
-            services["logs"] = logs.capture(self.region, self._log_streams)
-            services["functions"] = functions.capture(self.runtime, self._function_baseline)
             services["faults"] = fault_counters.capture(self.faults)
             current_shape = shape.current(self.region)
         document = {
@@ -304,7 +295,7 @@ class StateKeeper:
         return (
             self.gate.calls != self._calls_at_last_save
             or stepfunctions.running_count(self.region) > 0
-            or functions.capture(self.runtime, self._function_baseline)
+            or functions.capture(self.runtime, self.function_baseline)
             != self._functions_at_last_save
         )
 

@@ -1,9 +1,7 @@
 """Provisioning: one small provisioner per resource type, a module per service, applied in the
-template's dependency order (`context.py` holds the registry and the loop)."""
+template's dependency order by the deploy engine (`context.py` holds the registry)."""
 
 # The service modules register their provisioners when imported.
-# FIS experiment templates (ftb/localcloud/fis), registered the same way.
-from ftb.localcloud.fis import provision as _fis_provision  # noqa: F401
 from ftb.localcloud.provision import (  # noqa: F401
     apigateway,
     dynamodb,
@@ -20,8 +18,9 @@ from ftb.localcloud.provision.context import (
     ProvisionContext,
     ProvisionError,
     Queue,
-    provision,
+    placeholder,
     provisioner,
+    unused_overrides,
 )
 from ftb.localcloud.provision.logs import ensure_log_group
 
@@ -34,6 +33,7 @@ __all__ = [
     "ProvisionError",
     "Queue",
     "ensure_log_group",
-    "provision",
+    "placeholder",
     "provisioner",
+    "unused_overrides",
 ]

@@ -1,5 +1,6 @@
-"""Provisioning: the context provisioners share, the registry of provisioners by resource type,
-and the loop that applies them in the template's dependency order.
+"""Provisioning: the context provisioners share and the registry of provisioners by resource
+type. The deploy engine (ftb/localcloud/deploy/apply.py) applies them in the template's
+dependency order, at the start and at each hot reload.
 
 Each provisioner creates its resource on the local endpoint (or in the local runtime, or in
 the local API), then records the resource's `Ref` value and attributes so that later
@@ -24,8 +25,6 @@ from ftb.localcloud.template import (
     Resource,
     StackContext,
     Template,
-    TemplateError,
-    dependency_order,
 )
 
 
@@ -139,22 +138,8 @@ def provisioner(*types: str) -> Callable[[Provisioner], Provisioner]:
     return register
 
 
-def provision(ctx: ProvisionContext) -> LocalStack:
-    """Provision every resource of the template in dependency order."""
-    for resource in dependency_order(ctx.template):
-        try:
-            if not ctx.resolver.is_active(resource):
-                continue
-            handler = PROVISIONERS.get(resource.type)
-            if handler is None:
-                _placeholder(ctx, resource)
-                continue
-            properties = ctx.resolver.resolve(resource.properties)
-            handler(ctx, resource, properties)
-        except (TemplateError, ProvisionError):
-            raise
-        except Exception as error:
-            raise ProvisionError(f"{resource.logical_id} ({resource.type}): {error}") from error
+def unused_overrides(ctx: ProvisionContext) -> str:
+    """The `--set-env` overrides that match none of the provisioned functions ("" if none)."""
     unused = [
         override
         for override in ctx.env_overrides
@@ -163,17 +148,13 @@ def provision(ctx: ProvisionContext) -> LocalStack:
             for logical_id, spec in ctx.stack.functions.items()
         )
     ]
-    if unused:
-        names = ", ".join(f"{o.target}:{o.key}" for o in unused)
-        raise ProvisionError(f"--set-env matched no function: {names}")
-    ctx.stack.warnings.extend(ctx.resolver.warnings)
-    return ctx.stack
+    return ", ".join(f"{o.target}:{o.key}" for o in unused)
 
 
 # -- resources the local cloud does not emulate ----------------------------------------------
 
 
-def _placeholder(ctx: ProvisionContext, resource: Resource) -> None:
+def placeholder(ctx: ProvisionContext, resource: Resource) -> None:
     """A name and ARN-shaped attributes, so that references to it still resolve."""
     if resource.type not in SILENT_TYPES:
         ctx.stack.not_emulated.setdefault(resource.type, []).append(resource.logical_id)

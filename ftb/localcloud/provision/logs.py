@@ -46,6 +46,11 @@ def _query_definition(ctx: ProvisionContext, resource: Resource, props: dict[str
         request["logGroupNames"] = list(props["LogGroupNames"])
     if props.get("QueryLanguage"):
         request["queryLanguage"] = props["QueryLanguage"]
+    # The same name again (a reload, a restart's re-provisioning) replaces it, not a second one.
+    saved = ctx.clients.logs.describe_query_definitions(queryDefinitionNamePrefix=props["Name"])
+    for existing in saved["queryDefinitions"]:
+        if existing["name"] == props["Name"]:
+            request["queryDefinitionId"] = existing["queryDefinitionId"]
     definition_id = ctx.clients.logs.put_query_definition(**request)["queryDefinitionId"]
     ctx.resolver.set_resource(
         resource.logical_id, definition_id, {"QueryDefinitionId": definition_id}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -128,24 +129,12 @@ def _data(raw: Any) -> Any:
     return tasks.parse_output(raw) if isinstance(raw, str) else raw
 
 
-def analyse(events: list[dict[str, Any]], started: datetime | None = None) -> Analysis:
-    """Rows for the table and the counts for the summary line."""
-    ordered = sorted(events, key=lambda event: int(event["id"]))
-    by_id = {int(event["id"]): event for event in ordered}
+def _step_finder(by_id: dict[int, dict[str, Any]]) -> Callable[[int], str | None]:
+    """The state an event belongs to: its events chain back (previousEventId) to the event
+    that entered it. Each chain is walked once."""
     step_of: dict[int, str | None] = {}
-    tries: dict[str, int] = {}  # state -> schedulings in its current entry
-    last_failure: dict[str, datetime] = {}
-    # Times count from the ExecutionStarted event, as the console's "Started after" does.
-    first = next((e for e in ordered if e["type"] == "ExecutionStarted"), None)
-    start = (
-        first["timestamp"]
-        if first
-        else started or (ordered[0]["timestamp"] if ordered else utc_now())
-    )
-    analysis = Analysis()
 
     def step(event_id: int) -> str | None:
-        # A state's events chain back (previousEventId) to the event that entered it.
         chain = []
         current: int | None = event_id
         name = None
@@ -164,26 +153,50 @@ def analyse(events: list[dict[str, Any]], started: datetime | None = None) -> An
             step_of[item] = name
         return name
 
+    return step
+
+
+def _row(event: dict[str, Any], details: dict[str, Any], step: str | None, start: datetime) -> Row:
+    resource = None
+    if details.get("resourceType") and details.get("resource"):
+        resource = f"{details['resourceType']}:{details['resource']}"
+    return Row(
+        id=int(event["id"]),
+        type=str(event["type"]),
+        step=step,
+        resource=resource,
+        timestamp=event["timestamp"],
+        elapsed_seconds=(event["timestamp"] - start).total_seconds(),
+        error=details.get("error"),
+        cause=details.get("cause"),
+        input=_data(details.get("input", details.get("parameters"))),
+        output=_data(details.get("output")),
+    )
+
+
+def analyse(events: list[dict[str, Any]], started: datetime | None = None) -> Analysis:
+    """Rows for the table and the counts for the summary line."""
+    ordered = sorted(events, key=lambda event: int(event["id"]))
+    by_id = {int(event["id"]): event for event in ordered}
+    tries: dict[str, int] = {}  # state -> schedulings in its current entry
+    last_failure: dict[str, datetime] = {}
+    # Times count from the ExecutionStarted event, as the console's "Started after" does.
+    first = next((e for e in ordered if e["type"] == "ExecutionStarted"), None)
+    start = (
+        first["timestamp"]
+        if first
+        else started or (ordered[0]["timestamp"] if ordered else utc_now())
+    )
+    analysis = Analysis()
+
+    step = _step_finder(by_id)
+
     for event in ordered:
         event_type = str(event["type"])
         details = _details(event)
         # Execution events belong to no state (the console leaves their step empty).
         name = None if event_type.startswith("Execution") else step(int(event["id"]))
-        resource = None
-        if details.get("resourceType") and details.get("resource"):
-            resource = f"{details['resourceType']}:{details['resource']}"
-        row = Row(
-            id=int(event["id"]),
-            type=event_type,
-            step=name,
-            resource=resource,
-            timestamp=event["timestamp"],
-            elapsed_seconds=(event["timestamp"] - start).total_seconds(),
-            error=details.get("error"),
-            cause=details.get("cause"),
-            input=_data(details.get("input", details.get("parameters"))),
-            output=_data(details.get("output")),
-        )
+        row = _row(event, details, name, start)
         if event_type.endswith("StateEntered"):
             analysis.states_entered += 1
             if name is not None:

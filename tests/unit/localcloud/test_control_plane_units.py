@@ -15,19 +15,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from werkzeug.datastructures import Headers
 from werkzeug.test import EnvironBuilder
 
 from ftb.localcloud.endpoint.calls import identify
 from ftb.localcloud.event_sources import SqsPoller
-from ftb.localcloud.lambda_control.code_package import build_package
-from ftb.localcloud.lambda_control.event_source_mappings import EventSourceMappingApi
-from ftb.localcloud.lambda_control.function_resources import (
+from ftb.localcloud.lambda_api.code_package import build_package
+from ftb.localcloud.lambda_api.control_api import lambda_timestamp
+from ftb.localcloud.lambda_api.event_source_mappings import EventSourceMappingApi
+from ftb.localcloud.lambda_api.function_resources import (
     function_resources,
     principal,
     statement,
 )
 from ftb.localcloud.lambda_runtime import FunctionSpec
-from ftb.localcloud.lambda_runtime.control_api import lambda_timestamp
 from ftb.localcloud.provision import EventSourceMapping, Queue
 from ftb.localcloud.template import Resolver, StackContext, Template
 
@@ -140,7 +141,9 @@ def put(api: EventSourceMappingApi, body: Any) -> tuple[int, dict[str, Any], str
         path=f"/2015-03-31/event-source-mappings/{mapping().uuid}",
         data=json.dumps(body),
         content_type="application/json",
-        headers={"Authorization": "AWS4-HMAC-SHA256 Credential=x/20240101/us-east-1/lambda/aws4"},
+        headers=Headers(
+            {"Authorization": "AWS4-HMAC-SHA256 Credential=x/20240101/us-east-1/lambda/aws4"}
+        ),
     )
     response = api.handle(identify(builder.get_environ()))
     assert response is not None

@@ -6,14 +6,15 @@ import json
 from typing import Any
 
 import pytest
+from werkzeug.datastructures import Headers
 from werkzeug.test import EnvironBuilder
 
 from ftb.localcloud.cloudformation import CloudFormationApi
 from ftb.localcloud.endpoint.calls import AwsCall, identify
 from ftb.localcloud.endpoint.refusals import Refusals, rest_operation
-from ftb.localcloud.lambda_control.event_source_mappings import EventSourceMappingApi
-from ftb.localcloud.lambda_control.function_api import FunctionSubresourceApi
-from ftb.localcloud.lambda_runtime.control_api import LambdaControlApi
+from ftb.localcloud.lambda_api.control_api import LambdaControlApi
+from ftb.localcloud.lambda_api.event_source_mappings import EventSourceMappingApi
+from ftb.localcloud.lambda_api.function_api import FunctionSubresourceApi
 from ftb.localcloud.logs_insights.service import LogsInsightsApi
 from ftb.localcloud.operation_coverage import HANDLERS, declared, model_operations
 
@@ -26,11 +27,13 @@ def json_call(service: str, operation: str) -> AwsCall:
         method="POST",
         path="/",
         data=b"{}",
-        headers={
-            "X-Amz-Target": f"{TARGETS[service]}.{operation}",
-            "Authorization": SIGNED.format(service=service),
-            "Content-Type": "application/x-amz-json-1.0",
-        },
+        headers=Headers(
+            {
+                "X-Amz-Target": f"{TARGETS[service]}.{operation}",
+                "Authorization": SIGNED.format(service=service),
+                "Content-Type": "application/x-amz-json-1.0",
+            }
+        ),
     ).get_environ()
     return identify(environ)
 
@@ -40,7 +43,7 @@ def query_call(operation: str) -> AwsCall:
         method="POST",
         path="/",
         data=f"Action={operation}&Version=2010-05-15".encode(),
-        headers={"Authorization": SIGNED.format(service="cloudformation")},
+        headers=Headers({"Authorization": SIGNED.format(service="cloudformation")}),
         content_type="application/x-www-form-urlencoded",
     ).get_environ()
     return identify(environ)
@@ -48,7 +51,9 @@ def query_call(operation: str) -> AwsCall:
 
 def rest_call(method: str, path: str) -> AwsCall:
     environ = EnvironBuilder(
-        method=method, path=path, headers={"Authorization": SIGNED.format(service="lambda")}
+        method=method,
+        path=path,
+        headers=Headers({"Authorization": SIGNED.format(service="lambda")}),
     ).get_environ()
     return identify(environ)
 

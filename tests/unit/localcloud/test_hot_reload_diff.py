@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ftb.localcloud.hot_reload import (
+from ftb.localcloud.deploy import (
     Action,
     ResourceChange,
     diff_templates,

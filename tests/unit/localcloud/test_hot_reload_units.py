@@ -6,13 +6,15 @@ from __future__ import annotations
 import shutil
 import signal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from watchfiles import Change
 
+from ftb.localcloud.deploy import merge_spec
+from ftb.localcloud.deploy.code_digest import digest
 from ftb.localcloud.hot_reload import compile_errors
-from ftb.localcloud.hot_reload.apply import merge_spec
-from ftb.localcloud.hot_reload.code_sources import copy_source, digest, find_sources
+from ftb.localcloud.hot_reload.code_sources import copy_source, find_sources
 from ftb.localcloud.hot_reload.reloader import _is_handler_module
 from ftb.localcloud.hot_reload.watcher import net_changes
 from ftb.localcloud.lambda_runtime import FunctionSpec
@@ -123,9 +125,12 @@ def test_hot_reload_is_on_by_default_and_no_watch_turns_it_off(
     from ftb.localcloud import local
 
     seen: list[bool] = []
-    monkeypatch.setattr(
-        local, "run", lambda options, stop, hurry=None: seen.append(options.watch) or 0
-    )
+
+    def run(options: Any, stop: Any, hurry: Any = None) -> int:
+        seen.append(options.watch)
+        return 0
+
+    monkeypatch.setattr(local, "run", run)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(signal, "signal", lambda *_: None)  # keep pytest's Ctrl-C handler
     # When each is run / Then the option reaches the cloud's options

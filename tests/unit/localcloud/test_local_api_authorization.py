@@ -51,6 +51,7 @@ def signed(
         headers={"Content-Type": "application/json", **(headers or {})},
     )
     SigV4Auth(Credentials(access_key, secret, token), service, region).add_auth(request)
+    assert request.method is not None
     return received(request.method, url, list(request.headers.items()), body)
 
 

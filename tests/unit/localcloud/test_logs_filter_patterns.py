@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from werkzeug.datastructures import Headers
 from werkzeug.test import EnvironBuilder
 
 from ftb.localcloud.endpoint.calls import AwsCall, identify
@@ -18,11 +19,13 @@ def filter_call(body: dict[str, object], operation: str = "FilterLogEvents") -> 
         method="POST",
         path="/",
         data=json.dumps(body).encode(),
-        headers={
-            "X-Amz-Target": f"Logs_20140328.{operation}",
-            "Authorization": SIGNED,
-            "Content-Type": "application/x-amz-json-1.1",
-        },
+        headers=Headers(
+            {
+                "X-Amz-Target": f"Logs_20140328.{operation}",
+                "Authorization": SIGNED,
+                "Content-Type": "application/x-amz-json-1.1",
+            }
+        ),
     ).get_environ()
     return identify(environ)
 

@@ -104,7 +104,7 @@ def make_stack(queues: list[str]) -> None:
 def test_an_incompatible_snapshot_is_refused_and_nothing_is_loaded_or_overwritten(
     tmp_path: Path, runtime: LambdaRuntime
 ) -> None:
-    sfn_config = {"stepfunctions": {"execute_state_machine": True}}
+    sfn_config: Any = {"stepfunctions": {"execute_state_machine": True}}
     # Given a state saved by a stack with queues "work" and "dlq" and a table item
     with mock_aws(config=sfn_config):
         make_stack(["work", "dlq"])
@@ -225,7 +225,7 @@ def test_closed_intake_answers_503_like_api_gateway_and_lets_requests_finish() -
 def test_a_snapshot_with_malformed_content_is_refused_with_one_message(
     tmp_path: Path, runtime: LambdaRuntime
 ) -> None:
-    sfn_config = {"stepfunctions": {"execute_state_machine": True}}
+    sfn_config: Any = {"stepfunctions": {"execute_state_machine": True}}
     # Given a saved state whose queued message lost its fields (edited by hand, say)
     with mock_aws(config=sfn_config):
         make_stack(["work"])

@@ -27,7 +27,8 @@ def test_clients_share_motos_session_and_keep_their_own_credentials() -> None:
     )
     # Then both come from moto's session, which holds no credentials of theirs
     assert shared_session() is motos
-    assert motos.get_credentials() is None or motos.get_credentials().access_key not in {
+    credentials = motos.get_credentials()
+    assert credentials is None or credentials.access_key not in {
         "first",
         "second",
     }

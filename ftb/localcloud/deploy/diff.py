@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from ftb.localcloud import registry
+
 RESTART = "stop `ftb local` (Ctrl-C) and start it again"
 
 
@@ -114,77 +116,8 @@ def diff_templates(old: dict[str, Any], new: dict[str, Any]) -> TemplateDiff:
 
 # -- what is live --------------------------------------------------------------------------------
 
-# Per type: the properties whose change is applied live. Others are named (not applied).
-_LIVE_PROPERTIES: dict[str, set[str]] = {
-    "AWS::Lambda::Function": {
-        "Code",
-        "Handler",
-        "Environment",
-        "Timeout",
-        "MemorySize",
-        "ReservedConcurrentExecutions",
-        "Description",
-        "Runtime",
-        "Layers",
-        "LoggingConfig",
-        "Role",
-        "TracingConfig",
-        "Architectures",
-        "Tags",
-        "DependsOn",
-        "Condition",
-    },
-    "AWS::StepFunctions::StateMachine": {
-        "Definition",
-        "DefinitionString",
-        "DefinitionS3Location",
-        "DefinitionSubstitutions",
-        "RoleArn",
-        "LoggingConfiguration",
-        "TracingConfiguration",
-        "Tags",
-        "DependsOn",
-    },
-    # SetQueueAttributes changes these on a queue that keeps its messages.
-    "AWS::SQS::Queue": {
-        "DelaySeconds",
-        "MaximumMessageSize",
-        "MessageRetentionPeriod",
-        "ReceiveMessageWaitTimeSeconds",
-        "VisibilityTimeout",
-        "RedrivePolicy",
-        "RedriveAllowPolicy",
-        "KmsMasterKeyId",
-        "KmsDataKeyReusePeriodSeconds",
-        "SqsManagedSseEnabled",
-        "Tags",
-        "DependsOn",
-    },
-    "AWS::DynamoDB::Table": {
-        "TimeToLiveSpecification",
-        "BillingMode",
-        "ProvisionedThroughput",
-        "SSESpecification",
-        "PointInTimeRecoverySpecification",
-        "ContributorInsightsSpecification",
-        "DeletionProtectionEnabled",
-        "TableClass",
-        "Tags",
-        "DependsOn",
-    },
-    "AWS::Logs::LogGroup": {"RetentionInDays", "KmsKeyId", "DataProtectionPolicy", "Tags"},
-}
-# Types rebuilt from the template on every reload (they hold no data): any change is live.
-_REBUILT_PREFIXES = ("AWS::ApiGateway::", "AWS::Lambda::EventSourceMapping")
-# Types that hold data: removing one is not applied (the data would go with it).
-_KEPT_ON_REMOVE = {
-    "AWS::DynamoDB::Table": "its items stay",
-    "AWS::DynamoDB::GlobalTable": "its items stay",
-    "AWS::StepFunctions::StateMachine": "its executions stay readable",
-}
-# Removed from the stack, kept without a word: what they hold stays readable (a function's
-# log group goes with the function).
-_KEPT_QUIETLY = {"AWS::Logs::LogGroup"}
+# Per type, what a reload applies live, rebuilds, or keeps: as each service declares it
+# (ftb/localcloud/services, through the registry).
 
 
 def plan_changes(diff: TemplateDiff, emulated: set[str]) -> Plan:
@@ -192,26 +125,28 @@ def plan_changes(diff: TemplateDiff, emulated: set[str]) -> Plan:
     type the local cloud does not emulate: nothing runs it). `emulated`: the resource types
     the local cloud provisions."""
     plan = Plan()
+    rebuilt, live_properties = registry.rebuilt_prefixes(), registry.live_properties()
+    kept_on_remove, kept_quietly = registry.kept_on_remove(), registry.kept_quietly()
     for change in diff.changes:
         kind = change.type
-        if kind not in emulated and not kind.startswith(_REBUILT_PREFIXES):
+        if kind not in emulated and not kind.startswith(rebuilt):
             plan.quiet.append(Planned(change, True, "not emulated locally"))
             continue
         if change.action is Action.ADD:
             plan.applied.append(Planned(change, True, "added"))
-        elif change.action is Action.REMOVE and kind in _KEPT_QUIETLY:
+        elif change.action is Action.REMOVE and kind in kept_quietly:
             plan.quiet.append(Planned(change, True, "removed from the stack, kept locally"))
         elif change.action is Action.REMOVE:
-            kept = _KEPT_ON_REMOVE.get(kind)
+            kept = kept_on_remove.get(kind)
             if kept is not None:
                 what = f"removed from the stack, kept locally ({kept})"
                 plan.named.append(Planned(change, False, what, RESTART))
             else:
                 plan.applied.append(Planned(change, True, "removed"))
-        elif kind.startswith(_REBUILT_PREFIXES):
+        elif kind.startswith(rebuilt):
             plan.applied.append(Planned(change, True, "changed " + ", ".join(change.properties)))
         else:
-            live = _LIVE_PROPERTIES.get(kind, set())
+            live = live_properties.get(kind, frozenset())
             fixed = [name for name in change.properties if name not in live]
             if fixed:
                 plan.named.append(

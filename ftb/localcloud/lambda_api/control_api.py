@@ -1,6 +1,6 @@
 """Lambda's function API for the runtime's functions, as the AWS endpoint serves it: Invoke,
 GetFunction, ListFunctions, Get/UpdateFunctionConfiguration. The other read operations of a
-function (versions, aliases, tags, policy, ...) are in ftb/localcloud/lambda_control.
+function (versions, aliases, tags, policy, ...) are in `function_api.py` beside it.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from werkzeug.wrappers import Request, Response
 
-from ftb.localcloud.lambda_control.code_package import CodePackages
+from ftb.localcloud.lambda_api.code_package import CodePackages
 from ftb.localcloud.lambda_runtime.errors import (
     InvalidParameterValueError,
     InvalidRequestContentError,

@@ -22,7 +22,7 @@ from urllib.parse import unquote
 from werkzeug.wrappers import Response
 
 from ftb.localcloud.endpoint.calls import AwsCall, rest_json_error, rest_json_response
-from ftb.localcloud.lambda_control.function_resources import FunctionResources
+from ftb.localcloud.lambda_api.function_resources import FunctionResources
 from ftb.localcloud.lambda_runtime import FunctionSpec, LambdaRuntime, LambdaServiceError
 
 _NAME = r"(?P<name>[^/]+)"
