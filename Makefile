@@ -54,7 +54,7 @@ test-fast: $(DEV_SET) ## every test that needs no local cloud (under a minute on
 lint: $(DEV_SET) ## ruff, mypy and the import contracts (pyproject.toml [tool.importlinter])
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy handlers infra ftb bench
+	$(BIN)/mypy handlers infra ftb bench tools
 	PYTHONPATH=handlers $(BIN)/lint-imports --no-cache
 
 format: $(DEV_SET) ## apply ruff's formatting and fixes

@@ -158,27 +158,27 @@ class Venv:
         with tempfile.TemporaryDirectory() as scratch:
             requirement = Path(scratch) / "uv.txt"
             requirement.write_text(requirement_block(LOCKS["run"], "uv"), encoding="utf-8")
-            run_quietly(
-                [self.python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-                + ["--require-hashes", "--no-deps", "-r", requirement]
-            )
+            run_quietly([*self.pip_install(), "--require-hashes", "--no-deps", "-r", requirement])
         return None
 
     def sync_with_uv(self, lock: Path) -> None:
         env, arguments = pip_config.for_uv(self.base_python)
         env = {**env, "VIRTUAL_ENV": str(self.path), "UV_NO_PROGRESS": "1"}
-        target = ["--python", str(self.python)]
-        run_quietly([self.uv, "pip", "sync", *target, "--require-hashes", *arguments, lock], env)
+        target: list[str | Path] = ["--python", self.python]
+        # Bytecode compiled at install, as pip does: make exports PYTHONDONTWRITEBYTECODE and
+        # the Lambda workers run with -B, so without it every process compiles its imports.
+        sync = [self.uv, "pip", "sync", *target, "--require-hashes", "--compile-bytecode"]
+        run_quietly([*sync, *arguments, lock], env)
         # The project itself, editable (the `ftb` script; sync removes what the lock lacks):
         # built with the locked setuptools, no isolated build environment to resolve.
-        run_quietly(
-            [self.uv, "pip", "install", *target, *arguments]
-            + ["--no-deps", "--no-build-isolation", "-e", "."],
-            env,
-        )
+        editable = ["--no-deps", "--no-build-isolation", "-e", "."]
+        run_quietly([self.uv, "pip", "install", *target, *arguments, *editable], env)
+
+    def pip_install(self) -> list[str | Path]:
+        return [self.python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
 
     def install_with_pip(self, lock: Path) -> None:
-        pip = [self.python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        pip = self.pip_install()
         run_quietly([*pip, "--require-hashes", "--no-deps", "-r", lock])
         run_quietly([*pip, "--no-deps", "--no-build-isolation", "-e", "."])
 
@@ -266,7 +266,9 @@ def npm_phase(with_dev: bool) -> list[Phase]:
     stamp = ROOT / "node_modules" / f".ftb-installed-{kind}"
     wanted = digest(PACKAGE_JSON, PACKAGE_LOCK)
     current = [stamp, ROOT / "node_modules" / ".ftb-installed-all"]
-    if any(path.exists() and path.read_text(encoding="utf-8").strip() == wanted for path in current):
+    if any(
+        path.exists() and path.read_text(encoding="utf-8").strip() == wanted for path in current
+    ):
         return []
     npm = shutil.which("npm")
     if npm is None:
@@ -291,11 +293,11 @@ def chromium_phase(environ: dict[str, str] | None = None) -> list[Phase]:
         return []
     if decided is chromium.Plan.MISSING:
         raise SystemExit(f"install: {chromium.INSTALL_HINT}")
-    assert machine.apt_get is not None
+    apt_get = machine.apt_get or "apt-get"  # the plan is APT_INSTALL only with apt-get found
 
     def install() -> str | None:
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        for command in chromium.apt_commands(machine.apt_get):
+        for command in chromium.apt_commands(apt_get):
             run_quietly(command, env)
         if chromium.plan(chromium.look(environ)) is not chromium.Plan.PRESENT:
             raise Failed(chromium.INSTALL_HINT)
