@@ -13,7 +13,8 @@ Conditions, as on Lambda:
 - the code from a copy of handlers/ made with the asset's excludes (infra.names.ASSET_EXCLUDES:
   no __pycache__, no .pyc), and no bytecode written (/var/task is read-only), so the handler
   code compiles at every cold start as it does on Lambda; the libraries with their installed
-  bytecode, as Lambda's runtime (boto3) and the Powertools layer ship theirs;
+  bytecode (assumed as Lambda's runtime (boto3) and the Powertools layer ship theirs: not
+  checked against a deployed function);
 - every AWS call answered by a local cloud (`ftb local`), standing in for the services.
 """
 
