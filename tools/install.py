@@ -165,9 +165,7 @@ class Venv:
         env, arguments = pip_config.for_uv(self.base_python)
         env = {**env, "VIRTUAL_ENV": str(self.path), "UV_NO_PROGRESS": "1"}
         target: list[str | Path] = ["--python", self.python]
-        # Bytecode compiled at install, as pip does: make exports PYTHONDONTWRITEBYTECODE and
-        # the Lambda workers run with -B, so without it every process compiles its imports.
-        sync = [self.uv, "pip", "sync", *target, "--require-hashes", "--compile-bytecode"]
+        sync = [self.uv, "pip", "sync", *target, "--require-hashes"]
         run_quietly([*sync, *arguments, lock], env)
         # The project itself, editable (the `ftb` script; sync removes what the lock lacks):
         # built with the locked setuptools, no isolated build environment to resolve.
@@ -192,6 +190,27 @@ class Venv:
                 sys.stdout.write(f"uv failed, trying pip:\n{tail(failure.output, 10)}\n... ")
         self.install_with_pip(lock)
         return "pip"
+
+
+# The CDK's Python package is 0.4 GB of generated bindings (18 s of CPU to compile here) of
+# which the synth imports a few modules; the run set leaves it to compile on import.
+_RUN_SET_UNCOMPILED = r"/site-packages/aws_cdk/"
+
+
+def bytecode_command(python: Path, wanted: str) -> list[str | Path]:
+    """compileall over the venv's site-packages: pip compiles at install and uv does not,
+    and make exports PYTHONDONTWRITEBYTECODE (the Lambda workers run with -B), so what is not
+    compiled here is compiled from source by every process that imports it."""
+    site_packages = (
+        python.parent.parent
+        / "lib"
+        / f"python{sys.version_info.major}.{sys.version_info.minor}"
+        / "site-packages"
+    )
+    command: list[str | Path] = [python, "-m", "compileall", "-q", "-j", "0"]
+    if wanted == "run":
+        command += ["-x", _RUN_SET_UNCOMPILED]
+    return [*command, site_packages]
 
 
 def count_packages(lock: Path) -> int:
@@ -236,8 +255,21 @@ def python_phases(venv: Venv, wanted: str) -> list[Phase]:
             venv.write_stamp("run", digests["run"])
         return note
 
+    def compile_bytecode() -> str | None:
+        # A file that does not compile (a test fixture in some package) is no reason to stop.
+        subprocess.run(
+            [str(part) for part in bytecode_command(venv.python, wanted)],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )
+        return None
+
     title = f"python packages ({wanted} set, {count_packages(lock)} locked)"
     phases.append(Phase(title, install))
+    skipped = " except aws_cdk (compiled on import)" if wanted == "run" else ""
+    phases.append(Phase(f"bytecode (compileall{skipped})", compile_bytecode))
     return phases
 
 

@@ -131,7 +131,8 @@ def test_dev_after_run_installs_the_dev_set_into_the_existing_venv(tmp_path: Pat
     # When the dev set is asked for / Then only the packages phase runs (uv is not there:
     # it is installed first)
     titles = [phase.title for phase in install.python_phases(venv, "dev")]
-    assert titles[-1].startswith("python packages (dev set, ")
+    assert titles[-2].startswith("python packages (dev set, ")
+    assert titles[-1] == "bytecode (compileall)"
     assert not any(title.startswith("python environment") for title in titles)
 
 
@@ -143,9 +144,21 @@ def test_a_stale_stamp_reinstalls_from_a_fresh_venv(tmp_path: Path) -> None:
         "python environment",
         "installer",
         "python packages",
+        "bytecode",
     ]
     locked = len(install.pins(install.LOCKS["run"]))
-    assert titles[-1] == f"python packages (run set, {locked} locked)"
+    assert titles[2] == f"python packages (run set, {locked} locked)"
+
+
+def test_the_run_set_leaves_the_cdk_bindings_to_compile_on_import(tmp_path: Path) -> None:
+    # Given a venv's python / When the bytecode commands are made / Then both compile the
+    # venv's site-packages; only the run set's leaves aws_cdk out
+    python = tmp_path / ".venv" / "bin" / "python"
+    run, dev = install.bytecode_command(python, "run"), install.bytecode_command(python, "dev")
+    assert str(run[-1]).endswith("site-packages") and run[-1] == dev[-1]
+    assert str(run[-1]).startswith(str(tmp_path / ".venv" / "lib"))
+    assert run[run.index("-x") + 1] == "/site-packages/aws_cdk/"
+    assert "-x" not in dev
 
 
 def test_one_line_per_phase_and_the_output_tail_on_failure() -> None:
