@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -77,6 +78,7 @@ def first_make_run(clone: Path, env: dict[str, str]) -> dict[str, Any]:
     log_path = clone.parent / f"{clone.name}.make-run.log"
     arguments = f"--port 0 --endpoint-port 0 --state-file {state_file} --quiet"
     started = time.monotonic()
+    cpu_before = _children_cpu()
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             ["make", "--no-print-directory", "run", f"ARGS={arguments}"],
@@ -95,10 +97,17 @@ def first_make_run(clone: Path, env: dict[str, str]) -> dict[str, Any]:
     installing = sum(phase["seconds"] for phase in phases)
     return {
         "ready_seconds": round(ready, 1),
+        # CPU of make and everything under it (on a shared machine the wall time says little)
+        "cpu_seconds": round(_children_cpu() - cpu_before, 1),
         "install_seconds": round(installing, 1),
         "ftb_local_seconds": round(ready - installing, 1),  # synthesis and start-up
         "phases": phases,
     }
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _wait_until_serving(

@@ -192,9 +192,10 @@ class Venv:
         return "pip"
 
 
-# The CDK's Python package is 0.4 GB of generated bindings (18 s of CPU to compile here) of
-# which the synth imports a few modules; the run set leaves it to compile on import.
-_RUN_SET_UNCOMPILED = r"/site-packages/aws_cdk/"
+# Left to compile on import in the run set: the CDK's 0.4 GB of generated bindings (18 s of
+# CPU to compile here) of which the synth imports a few modules, and sympy, networkx and
+# mpmath (6 s), which come with moto[server]'s cfn-lint and which `ftb local` never imports.
+_RUN_SET_UNCOMPILED = r"/site-packages/(aws_cdk|sympy|networkx|mpmath)/"
 
 
 def bytecode_command(python: Path, wanted: str) -> list[str | Path]:
@@ -268,7 +269,7 @@ def python_phases(venv: Venv, wanted: str) -> list[Phase]:
 
     title = f"python packages ({wanted} set, {count_packages(lock)} locked)"
     phases.append(Phase(title, install))
-    skipped = " except aws_cdk (compiled on import)" if wanted == "run" else ""
+    skipped = ", the CDK bindings on import" if wanted == "run" else ""
     phases.append(Phase(f"bytecode (compileall{skipped})", compile_bytecode))
     return phases
 
