@@ -29,7 +29,7 @@ from typing import IO, Any
 from botocore.config import Config
 
 from ftb import startup_gc, statefile
-from ftb.localcloud import api_access, persistence
+from ftb.localcloud import api_access, companions, persistence
 from ftb.localcloud import synth as synthesis
 from ftb.localcloud.apigateway import ApiGateway, ApiServer, RestApi
 from ftb.localcloud.apigateway.intake import IntakeGate
@@ -185,6 +185,8 @@ class LocalCloud:
             checkpoint_seconds=options.checkpoint_seconds,
         )
         self.hurry = threading.Event()  # a second Ctrl-C: stop draining, save now
+        # Companion servers' URLs by output (companions.py), published in the state file.
+        self.companion_outputs: dict[str, str] = {}
 
     # -- start ------------------------------------------------------------------------
 
@@ -394,6 +396,7 @@ class LocalCloud:
                 secret_access_key=api_access.LOCAL_CREDENTIALS.secret_access_key,
             ),
             api_keys=self.stack.usage_plans.values_by_id(),
+            companions=dict(self.companion_outputs),
         )
 
     # -- terminal -----------------------------------------------------------------------
@@ -639,9 +642,17 @@ def run(
     finally:
         startup_gc.resume()  # ready (or failed): paused by the command line for the start
     reloader: Any = None
+    # Companion servers (the task console, registered by ftb/cli.py): started once ready,
+    # their URLs in the state file and the banner, stopped before the cloud.
+    running_companions = companions.RunningCompanions(options.state_path, cloud.say)
     try:
         if not stop_requested.is_set():  # Ctrl-C during start-up: straight to the stop
+            cloud.companion_outputs = running_companions.start(companions.registered())
+            if cloud.companion_outputs:
+                statefile.write(options.state_path, cloud.state())
             print(cloud.banner(), flush=True)
+            for line in running_companions.banner_lines():
+                print(line, flush=True)
             cloud.terminal.start_view(cloud.live_view)
             if options.watch and options.template is None:
                 # Imported after ready and the banner: neither waits for it.
@@ -659,6 +670,7 @@ def run(
     finally:
         if reloader is not None:
             reloader.stop()
+        running_companions.stop()
         cloud.stop()
     print("ftb local: stopped.", flush=True)
     return 0
