@@ -10,7 +10,7 @@ STACK  ?= FaultTolerantBackend
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv run test test-fast lint format synth deploy destroy reliability bench audit clean
+.PHONY: help venv run chromium test test-fast lint format synth deploy destroy reliability bench audit clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -30,14 +30,26 @@ venv: $(STAMP) ## create .venv with every dependency
 FAILURE_SEED ?= walkthrough
 RUN_SEED := $(if $(FAILURE_SEED),--set-env process-task:FAILURE_SEED=$(FAILURE_SEED))
 
-run: $(STAMP) ## run the whole system locally (API on :3000, AWS endpoint on :4566; ARGS="..." for ftb local)
+run: $(STAMP) node_modules/.package-lock.json ## run the whole system locally (API on :3000, AWS endpoint on :4566; ARGS="..." for ftb local)
 	$(BIN)/ftb local $(RUN_SEED) $(ARGS)
 
 # The suite mostly waits on clocks (cloud start-ups, scaled timeouts), so workers overlap the
 # waits even on two cores; TEST_WORKERS=0 runs it in one process (tests/support/parallel_run.py).
 TEST_WORKERS ?= 4
 
-test: $(STAMP) ## every test: unit, integration, infrastructure, ops, end-to-end, reliability
+# The console's browser tests (tests/console) drive Debian's chromium: installed when missing
+# and this user can (root with apt-get); otherwise one line says how.
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@test -x $(CHROMIUM) || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+	  apt-get install -y -q chromium >/dev/null 2>&1; } || { echo "make test: $(CHROMIUM) is missing \
+	and could not be installed here: run 'sudo apt-get install chromium' (the console's browser tests need it)"; exit 1; }
+
+# The console's scripts (package.json dependencies: graph layout, chart), served from node_modules.
+node_modules/.package-lock.json: package-lock.json
+	npm ci --omit=dev --no-audit --no-fund
+
+test: $(STAMP) chromium node_modules/.package-lock.json ## every test: unit, integration, infrastructure, ops, end-to-end, reliability
 	$(BIN)/pytest -n $(TEST_WORKERS)
 
 test-fast: $(STAMP) ## every test that needs no local cloud (under a minute once synthesized)
