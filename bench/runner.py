@@ -40,7 +40,7 @@ from bench.cloud import REPO_ROOT, BenchCloud
 RESULTS = REPO_ROOT / "bench" / "results"
 FAILURE_RATES = (0.0, 0.3)
 # Sections other engineers add: run when the module exists (bench/<name>.py with measure()).
-OPTIONAL_SECTIONS = ("logs_insights", "persistence", "hot_reload")
+OPTIONAL_SECTIONS = ("logs_insights", "persistence", "hot_reload", "console")
 
 
 def _bare_engine(rate: float, tasks: int) -> dict[str, Any]:

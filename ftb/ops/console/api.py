@@ -96,6 +96,13 @@ class ConsoleApi:
                 return 200, self._dead_letters(query)
             if parts == ["insights"]:
                 return 200, self._insights_meta()
+            if parts == ["index"]:  # the task snapshot's own figures (make bench reads them)
+                rows, age = self.index.rows()
+                return 200, {
+                    "tasks": len(rows),
+                    "ageSeconds": round(age, 3),
+                    "refreshMs": round(self.index.refresh_seconds * 1000, 1),
+                }
             if parts == ["target"]:
                 return 200, {
                     "target": self.target.description,
