@@ -187,6 +187,7 @@ class LocalCloud:
         self.hurry = threading.Event()  # a second Ctrl-C: stop draining, save now
         # Companion servers' URLs by output (companions.py), published in the state file.
         self.companion_outputs: dict[str, str] = {}
+        self.companion_lines: list[str] = []
 
     # -- start ------------------------------------------------------------------------
 
@@ -447,6 +448,7 @@ class LocalCloud:
             f"  AWS endpoint  {self.endpoint.url}  (SQS, Step Functions, DynamoDB, "
             "CloudWatch Logs, Lambda, the stack in CloudFormation; any credentials)",
             f"  region        {self.options.region}",
+            *self.companion_lines,  # e.g. the task console (companions.py)
             *api_access.banner_lines(
                 list(stack.rest_apis.values()), self.options.region, stack.usage_plans
             ),
@@ -648,11 +650,10 @@ def run(
     try:
         if not stop_requested.is_set():  # Ctrl-C during start-up: straight to the stop
             cloud.companion_outputs = running_companions.start(companions.registered())
+            cloud.companion_lines = running_companions.banner_lines()
             if cloud.companion_outputs:
                 statefile.write(options.state_path, cloud.state())
             print(cloud.banner(), flush=True)
-            for line in running_companions.banner_lines():
-                print(line, flush=True)
             cloud.terminal.start_view(cloud.live_view)
             if options.watch and options.template is None:
                 # Imported after ready and the banner: neither waits for it.

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 from typing import Any
 
+from ftb import statefile
 from ftb.ops.commands._common import resolve_target, run_guarded
 from ftb.ops.output import EXIT_OK, CommandError, Output
-from ftb.ops.target import add_target_arguments
+from ftb.ops.target import Target, add_target_arguments
 
 DEFAULT_PORT = 8321
 
@@ -56,11 +58,22 @@ def _run(args: argparse.Namespace, output: Output) -> int:
     server.start()
     # The one line a companion (ftb local) or a user reads: where the console is.
     print(f"ftb console: {server.url}  ({target.description})", flush=True)
+    state_file = statefile.state_file_path(getattr(args, "state_file", None))
     try:
-        while True:
-            time.sleep(0.5)
+        while _target_alive(target, state_file):
+            time.sleep(2.0)
+        output.note("the local cloud stopped: the console stops too")
     except KeyboardInterrupt:
         pass
     finally:
         server.stop()
     return EXIT_OK
+
+
+def _target_alive(target: Target, state_file: Path) -> bool:
+    """A deployed stack is always there; the local cloud while the same instance runs (a
+    console left behind by a killed `ftb local` must not serve a dead endpoint)."""
+    if target.kind != "local":
+        return True
+    running = statefile.running(state_file)
+    return running is not None and running.endpoint_url == target.endpoint_url
