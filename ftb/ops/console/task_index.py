@@ -5,7 +5,8 @@ A snapshot is one scan of the tasks table and one listing of the state machine's
 (ListExecutions, 1,000 a page), joined by execution name and mapped to the status a client
 sees by the task domain (`view_from_execution` / `view_without_execution`), never by the
 table's own `status` field (written once, at intake). It is refreshed in the background when a
-page asks and it is older than `max_age`: a request never waits for a refresh, except the first.
+page asks and it is older than `max_age` (or four times its last refresh's duration, whichever
+is longer): a request never waits for a refresh, except the first.
 """
 
 from __future__ import annotations
@@ -139,7 +140,9 @@ class TaskIndex:
             with self._refreshing:
                 if self._rows is None:
                     self._refresh()
-        elif time.monotonic() - self._taken_at > self.max_age:
+        elif time.monotonic() - self._taken_at > max(self.max_age, 4 * self.refresh_seconds):
+            # A refresh that takes long (a big table on a slow endpoint) runs at most a fifth
+            # of the time: the console must not become the load on the system it watches.
             self._refresh_in_background()
         with self._lock:
             assert self._rows is not None
