@@ -44,6 +44,13 @@ def test_every_page_loads_clean(page: tuple[Any, PageWatch], console_url: str, p
     # Then it raised no error, no request failed and none left the machine
     watch.assert_clean()
     assert browser_page.locator("main .error").count() == 0
+    # And it fits 1280 px without a horizontal scroll
+    assert browser_page.evaluate("document.documentElement.scrollWidth") <= 1280
+    # And the keyboard's first stop is the skip link, which lands on the content
+    browser_page.keyboard.press("Tab")
+    assert browser_page.evaluate("document.activeElement.className") == "skip"
+    browser_page.keyboard.press("Enter")
+    assert browser_page.evaluate("document.activeElement.id") == "main"
     _shot(browser_page, path.strip("/").replace("/", "_") or "overview")
 
 
