@@ -16,6 +16,7 @@ import pytest
 from ftb.ops import target as targets
 from ftb.ops.console.server import ConsoleServer
 from task_domain.models import payload_digest
+from tests.support.local_cloud import wait_for
 from tests.support.ops import REGION, DeployedStack
 
 
@@ -65,11 +66,16 @@ def test_the_tasks_show_their_executions_status_on_a_deployed_stack(
     _seed(stack, "stopped-1")
     stopped = stack.state_machine_arn.replace(":stateMachine:", ":execution:") + ":stopped-1"
     stack.client("stepfunctions").stop_execution(executionArn=stopped)
-    # When the tasks page asks for them
-    answer = _get(f"{url}/api/tasks")
+    # When the tasks page asks for them (its snapshot is at most seconds old)
+    expected = {"running-1": "RUNNING", "stopped-1": "FAILED"}
+
+    def statuses() -> dict[str, Any] | None:
+        answer = _get(f"{url}/api/tasks")
+        found = {item["taskId"]: item["status"] for item in answer["items"]}
+        return answer if found == expected else None
+
     # Then each has its execution's status, the table's field named apart
-    statuses = {item["taskId"]: item["status"] for item in answer["items"]}
-    assert statuses == {"running-1": "RUNNING", "stopped-1": "FAILED"}
+    answer = wait_for(statuses, 15, f"the tasks page to show {expected}")
     assert {item["recordStatusField"] for item in answer["items"]} == {"QUEUED"}
     assert _get(f"{url}/api/tasks?status=FAILED")["total"] == 1
     # And the overview counts them and says what DescribeAlarms answered

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import mimetypes
 import secrets
@@ -88,9 +89,13 @@ class ConsoleServer:
             target=self.httpd.serve_forever, name="ftb-console", daemon=True
         )
         self._thread.start()
+        # The first task snapshot is built now, so the first page does not wait for it.
+        threading.Thread(target=self._warm, name="ftb-console-warm", daemon=True).start()
 
-    def serve_forever(self) -> None:
-        self.httpd.serve_forever()
+    def _warm(self) -> None:
+        # A failure here is left to the first page that needs the snapshot, which says it.
+        with contextlib.suppress(Exception):
+            self.api.index.rows()
 
     def stop(self) -> None:
         self.httpd.shutdown()
