@@ -47,6 +47,7 @@ OPTIONAL_SECTIONS = (
     "alarms",
     "cold_start",
     "first_run",
+    "console",
 )
 
 

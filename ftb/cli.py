@@ -13,9 +13,12 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from ftb import startup_gc
 
+# The console's port beside `ftb local` (any free one when taken); `ftb console` uses 8321.
+CONSOLE_PORT = 8320
 # In the order `ftb --help` lists them. Imported when the parser is built: the program pauses
 # the garbage collector first, for their imports (ftb/startup_gc.py).
 COMMANDS = (
@@ -29,7 +32,37 @@ COMMANDS = (
     "ftb.ops.commands.set_env",
     "ftb.ops.commands.redrive",
     "ftb.ops.commands.chaos",
+    "ftb.ops.commands.console",
 )
+
+
+def _console_command(state_file: Path, port: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "ftb.cli",
+        "console",
+        "--state-file",
+        str(state_file),
+        "--port",
+        str(port),
+    ]
+
+
+def register_companions() -> None:
+    """Composition: `ftb local` (ftb.localcloud) serves the task console (ftb.ops.console), a
+    process of its own started once the cloud is ready; neither package imports the other."""
+    from ftb.localcloud import companions
+
+    companions.register(
+        companions.Companion(
+            name="console",
+            output="ConsoleUrl",
+            port=CONSOLE_PORT,
+            command=_console_command,
+            description="(the task console: tasks, runs, retries, dead letters, logs)",
+        )
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
         importlib.import_module(name).register(subparsers)
+    register_companions()
     return parser
 
 

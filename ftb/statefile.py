@@ -61,6 +61,9 @@ class LocalCloudState(BaseModel):
     # API keys generated at this start (key id -> value; the ApiKeyId output names one).
     credentials: LocalCredentials | None = None
     api_keys: dict[str, str] = Field(default_factory=dict, alias="apiKeys")
+    # Companion servers started beside the cloud (ftb/localcloud/companions.py): output -> URL,
+    # e.g. ConsoleUrl; `ftb outputs` prints them with the stack's outputs.
+    companions: dict[str, str] = Field(default_factory=dict)
 
     def to_json(self) -> str:
         return self.model_dump_json(by_alias=True, indent=2) + "\n"

@@ -31,7 +31,7 @@ from typing import IO, Any
 from botocore.config import Config
 
 from ftb import startup_gc, statefile
-from ftb.localcloud import api_access, exposure, persistence
+from ftb.localcloud import api_access, companions, exposure, persistence
 from ftb.localcloud import synth as synthesis
 from ftb.localcloud.apigateway import ApiGateway, ApiServer, RestApi
 from ftb.localcloud.apigateway.intake import IntakeGate
@@ -190,6 +190,9 @@ class LocalCloud:
             warn=lambda line: self.terminal.attention("ftb local", line),
         )
         self.hurry = threading.Event()  # a second Ctrl-C: stop draining, save now
+        # Companion servers' URLs by output (companions.py), published in the state file.
+        self.companion_outputs: dict[str, str] = {}
+        self.companion_lines: list[str] = []
 
     # -- start ------------------------------------------------------------------------
 
@@ -452,6 +455,7 @@ class LocalCloud:
                 secret_access_key=api_access.LOCAL_CREDENTIALS.secret_access_key,
             ),
             api_keys=self.stack.usage_plans.values_by_id(),
+            companions=dict(self.companion_outputs),
         )
 
     # -- terminal -----------------------------------------------------------------------
@@ -521,6 +525,7 @@ class LocalCloud:
             "CloudWatch Logs, CloudWatch metrics and alarms, Lambda, FIS experiments, the "
             "stack in CloudFormation; any credentials)",
             f"  region        {self.options.region}",
+            *self.companion_lines,  # e.g. the task console (companions.py)
             *api_access.banner_lines(
                 list(stack.rest_apis.values()), self.options.region, stack.usage_plans
             ),
@@ -738,8 +743,15 @@ def run(
     finally:
         startup_gc.resume()  # ready (or failed): paused by the command line for the start
     reloader: Any = None
+    # Companion servers (the task console, registered by ftb/cli.py): started once ready,
+    # their URLs in the state file and the banner, stopped before the cloud.
+    running_companions = companions.RunningCompanions(options.state_path, cloud.say)
     try:
         if not stop_requested.is_set():  # Ctrl-C during start-up: straight to the stop
+            cloud.companion_outputs = running_companions.start(companions.registered())
+            cloud.companion_lines = running_companions.banner_lines()
+            if cloud.companion_outputs:
+                statefile.write(options.state_path, cloud.state())
             print(cloud.banner(), flush=True)
             cloud.terminal.start_view(cloud.live_view)
             if options.watch and options.template is None:
@@ -765,6 +777,7 @@ def run(
     finally:
         if reloader is not None:
             reloader.stop()
+        running_companions.stop()
         cloud.stop()
     print("ftb local: stopped.", flush=True)
     return 0

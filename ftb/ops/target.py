@@ -66,6 +66,8 @@ class Target:
     # The local cloud's API principal (access key id, secret) and generated API keys.
     api_credentials: tuple[str, str] | None = None
     api_keys: dict[str, str] = field(default_factory=dict)
+    # Servers the local cloud runs beside the stack (the console): output -> URL.
+    companion_outputs: dict[str, str] = field(default_factory=dict)
 
     @property
     def description(self) -> str:
@@ -252,6 +254,7 @@ def resolve_local(state_file: Path) -> Target:
             else None
         ),
         api_keys=dict(state.api_keys),
+        companion_outputs=dict(state.companions),
     )
 
 

@@ -99,7 +99,10 @@ def test_ftb_local_starts_prints_its_outputs_and_stops_cleanly(
         # And `ftb outputs` prints the local outputs as JSON while it runs
         printed = ftb("outputs", "--state-file", str(local.state_file))
         assert printed.returncode == 0, printed.stderr
-        assert json.loads(printed.stdout) == local.outputs
+        # (with the task console's URL, which ftb local serves beside the stack)
+        assert json.loads(printed.stdout) == {**local.outputs, **local.state["companions"]}
+        assert local.state["companions"]["ConsoleUrl"].startswith("http://127.0.0.1:")
+        assert f"console       {local.state['companions']['ConsoleUrl']}" in banner
         assert local.outputs["TaskQueueUrl"].startswith(local.endpoint_url)
 
         # And a second instance on the same ports refuses to start, saying why

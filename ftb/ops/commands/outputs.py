@@ -45,7 +45,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _described_outputs(args: argparse.Namespace, output: Output) -> int:
     target = resolve_target(args, output)
-    output.json(targets.read_stack_outputs(target))
+    # The local cloud's companion servers (ConsoleUrl) are not stack outputs: listed after them.
+    output.json({**targets.read_stack_outputs(target), **target.companion_outputs})
     return EXIT_OK
 
 
