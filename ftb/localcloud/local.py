@@ -187,6 +187,7 @@ class LocalCloud:
             warn=lambda line: self.terminal.attention("ftb local", line),
         )
         self.hurry = threading.Event()  # a second Ctrl-C: stop draining, save now
+        self.restored: persistence.RestoreSummary | None = None  # what the start restored
 
     # -- start ------------------------------------------------------------------------
 
@@ -286,7 +287,7 @@ class LocalCloud:
         if self.faults is not None:
             self.faults.bind(self.stack.functions, self.stack.queues.values(), clients.sqs)
         try:  # before the API and the pollers: nothing runs on a half-restored state
-            self.keeper.restore(self.runtime, self.faults)
+            self.restored = self.keeper.restore(self.runtime, self.faults)
         except persistence.SnapshotError as error:
             raise LocalCloudError(str(error)) from None
         self.outputs = self._outputs(resolver)
@@ -422,6 +423,7 @@ class LocalCloud:
             dead_letter_queue_urls=dead_letter_urls,
             delivered_from_dead_letter_queues=lambda: sum(p.delivered for p in consumers),
             checkpoint=self._checkpoint_line,
+            restored_executions=self.restored.executions if self.restored else 0,
         )
         return LiveView(
             self.template.stack_name, sources, self.terminal.counters, self.terminal.console
