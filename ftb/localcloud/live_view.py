@@ -11,8 +11,17 @@ Generic: it knows no application. Its figures come from signals any stack has:
   when the last attempt failed (read even when the endpoint is too busy to answer the rest).
 
 An execution that ends FAILED, TIMED_OUT or ABORTED is printed above the view as one line
-(error and cause), never as a traceback; so are the errors that need attention (crashes,
-timeouts, 5xx answers), from `Terminal`.
+(error and cause), never as a traceback, the first MAX_FAILURE_LINES of them (the view then
+says how many it did not list); so are the errors that need attention (crashes, timeouts,
+5xx answers), from `Terminal`.
+
+At a terminal the view redraws in place (rich Live). Piped or redirected (a log file, CI),
+it never moves the cursor: one plain progress line every PROGRESS_SECONDS while the figures
+change, and the whole view once at the end.
+
+After a restart the executions are the restored state's (ListExecutions sees them all) and
+the view says how many were restored; API answers and function calls are this process's own
+and are labelled "since start" (docs/decisions.md).
 """
 
 from __future__ import annotations
@@ -32,6 +41,9 @@ from rich.table import Table
 from rich.text import Text
 
 POLL_SECONDS = 2.0
+# Piped: a progress line this often while the figures change, and at least once a minute.
+PROGRESS_SECONDS = 10.0
+IDLE_PROGRESS_SECONDS = 60.0
 RATE_WINDOW_SECONDS = 10.0
 FAILED_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
 # Past this many, further failed executions are counted in the view, not listed one by one.
@@ -60,6 +72,8 @@ class Snapshot:
     checkpoint: str = ""  # the last good checkpoint's age (and a failure), when there is one
     checkpoint_failing: bool = False
     alarms: dict[str, str] = field(default_factory=dict)  # CloudWatch alarm name -> state
+    restored: int = 0  # executions already there when the view started (a restored state)
+    unlisted_failures: int = 0  # failed executions past MAX_FAILURE_LINES: counted, not listed
 
     @property
     def accepted(self) -> int:
@@ -142,7 +156,7 @@ def render(stack_name: str, snapshot: Snapshot) -> RenderableType:
     grid.add_column()
     s = snapshot
     grid.add_row(
-        "API",
+        "API since start",
         f"[green]{s.accepted} accepted (202)[/] · {s.api_class(200, 300) - s.accepted} other "
         f"2xx · [yellow]{s.api_class(400, 500)} 4xx[/] · [red]{s.api_class(500, 600)} 5xx[/]"
         f" · {s.accepted_per_second:.1f} accepted/s",
@@ -151,15 +165,16 @@ def render(stack_name: str, snapshot: Snapshot) -> RenderableType:
         "Executions",
         f"[cyan]{s.executions.get('RUNNING', 0)} running[/] · "
         f"[green]{s.executions.get('SUCCEEDED', 0)} succeeded[/] · "
-        f"[red]{s.failed} failed[/] · {s.finished_per_second:.1f} finished/s",
+        f"[red]{s.failed} failed[/]{_unlisted(s)} · {s.finished_per_second:.1f} finished/s"
+        + (f" · {s.restored} restored" if s.restored else ""),
     )
     grid.add_row(
         "Dead letters",
-        f"[red]{s.dead_lettered + s.dead_letter_waiting}[/] ({s.dead_letter_waiting} waiting)",
+        f"[red]{s.dead_lettered}[/] delivered since start · {s.dead_letter_waiting} waiting",
     )
     counted = sorted(s.functions.items())
     functions = " · ".join(f"{name} {c.errors}/{c.invocations}" for name, c in counted)
-    grid.add_row("Errors/calls", functions or "-")
+    grid.add_row("Errors/calls since start", functions or "-")
     if s.checkpoint:
         grid.add_row("Saved state", Text(s.checkpoint, style="red" if s.checkpoint_failing else ""))
     if s.alarms:
@@ -183,6 +198,46 @@ def alarm_summary(alarms: dict[str, str]) -> str:
     )
 
 
+def _unlisted(snapshot: Snapshot) -> str:
+    n = snapshot.unlisted_failures
+    return f" ({n} not listed above)" if n else ""
+
+
+def progress_line(stack_name: str, snapshot: Snapshot) -> str:
+    """The view as one plain line, for a log: no colour, no cursor movement."""
+    s = snapshot
+    minutes, seconds = divmod(int(s.uptime_seconds), 60)
+    parts = [
+        f"{time.strftime('%H:%M:%S')} {stack_name} up {minutes}m{seconds:02d}s",
+        f"since start: {s.accepted} accepted, {s.api_class(400, 500)} 4xx, "
+        f"{s.api_class(500, 600)} 5xx",
+        f"executions: {s.executions.get('RUNNING', 0)} running, "
+        f"{s.executions.get('SUCCEEDED', 0)} succeeded, {s.failed} failed"
+        + (f" ({s.unlisted_failures} not listed)" if s.unlisted_failures else "")
+        + (f", {s.restored} restored" if s.restored else ""),
+        f"dead letters: {s.dead_lettered} delivered since start, {s.dead_letter_waiting} waiting",
+    ]
+    if s.checkpoint:
+        parts.append(f"saved state: {s.checkpoint}")
+    if s.alarms:
+        firing = sorted(name for name, state in s.alarms.items() if state == "ALARM")
+        parts.append(f"alarms in ALARM: {', '.join(firing) or 'none'}")
+    return " · ".join(parts)
+
+
+def _figures(snapshot: Snapshot) -> tuple[Any, ...]:
+    """What a progress line is worth printing again for (not the clock)."""
+    s = snapshot
+    return (
+        sorted(s.api_by_status.items()),
+        sorted(s.executions.items()),
+        s.dead_lettered,
+        s.dead_letter_waiting,
+        s.checkpoint_failing,
+        sorted(s.alarms.items()),
+    )
+
+
 @dataclass
 class Sources:
     """Where the view reads its figures (boto3 clients of the local endpoint)."""
@@ -195,6 +250,8 @@ class Sources:
     # The checkpoints' state as (line, failing): persistence's CheckpointHealth.
     checkpoint: Callable[[], tuple[str, bool]] | None = None
     alarms: Any = None  # a CloudWatch client: the alarms' states (DescribeAlarms)
+    # Executions the start restored from the saved state (its RestoreSummary), 0 when fresh.
+    restored_executions: int = 0
 
 
 def dead_letter_queue_urls(sqs: Any, queue_urls: list[str]) -> list[str]:
@@ -226,16 +283,25 @@ class LiveView:
         self._seen_failures: set[str] = set()
         self._failure_lines = 0
         self._baseline = True  # failures that predate the view (a restored state) are not news
+        self._unlisted = 0
         self._samples: deque[tuple[float, int, int]] = deque()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._live = Live(self._render(), console=console, refresh_per_second=2, auto_refresh=True)
+        # Piped, redirected or a dumb terminal: no Live (it would print nothing until the end).
+        self.plain = not console.is_terminal or console.is_dumb_terminal
+        self._live: Live | None = None
+        if not self.plain:
+            self._live = Live(
+                self._render(), console=console, refresh_per_second=2, auto_refresh=True
+            )
+        self._last_progress: tuple[float, tuple[Any, ...]] | None = None
 
     def _render(self) -> RenderableType:
         return render(self.stack_name, self.snapshot)
 
     def start(self) -> None:
-        self._live.start()
+        if self._live is not None:
+            self._live.start()
         self._thread = threading.Thread(target=self._run, name="live-view", daemon=True)
         self._thread.start()
 
@@ -246,8 +312,29 @@ class LiveView:
             self._thread.join(timeout=POLL_SECONDS * 3)
         with contextlib.suppress(Exception):
             self.poll()
-        self._live.update(self._render())
-        self._live.stop()
+        if self._live is not None:
+            self._live.update(self._render())
+            self._live.stop()
+            return
+        self.console.print(self._render(), highlight=False)
+
+    def progress(self, now: float | None = None) -> None:
+        """Piped: one plain line when the figures changed PROGRESS_SECONDS after the last
+        one (or IDLE_PROGRESS_SECONDS passed anyway)."""
+        now = time.monotonic() if now is None else now
+        figures = _figures(self.snapshot)
+        if self._last_progress is not None:
+            last_time, last_figures = self._last_progress
+            due = PROGRESS_SECONDS if figures != last_figures else IDLE_PROGRESS_SECONDS
+            if now - last_time < due:
+                return
+        self._last_progress = (now, figures)
+        self.console.print(
+            progress_line(self.stack_name, self.snapshot),
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
 
     def print(self, renderable: RenderableType) -> None:
         """A line above the view (it stays on screen; the view redraws below it)."""
@@ -261,7 +348,10 @@ class LiveView:
                 # The checkpoints' line reads no endpoint: it stays current regardless.
                 with contextlib.suppress(Exception):
                     self._read_checkpoint(self.snapshot)
-            self._live.update(self._render())
+            if self._live is not None:
+                self._live.update(self._render())
+            else:
+                self.progress()
 
     def _read_checkpoint(self, snapshot: Snapshot) -> None:
         if self.sources.checkpoint is not None:
@@ -291,6 +381,8 @@ class LiveView:
                     snapshot.alarms[name.removeprefix(prefix)] = str(alarm["StateValue"])
         self._rates(snapshot)
         self._baseline = False
+        snapshot.restored = self.sources.restored_executions
+        snapshot.unlisted_failures = self._unlisted
         self.snapshot = snapshot
 
     def _count_executions(self, arn: str, snapshot: Snapshot) -> None:
@@ -312,11 +404,12 @@ class LiveView:
             return
         self._failure_lines += 1
         if self._failure_lines > MAX_FAILURE_LINES:
+            self._unlisted += 1
             if self._failure_lines == MAX_FAILURE_LINES + 1:
                 self.print(
                     Text(
                         f"(more than {MAX_FAILURE_LINES} failed executions: the rest are "
-                        "counted in the view, not listed)",
+                        "counted in the view as not listed)",
                         style="dim",
                     )
                 )

@@ -193,6 +193,7 @@ class LocalCloud:
         # Companion servers' URLs by output (companions.py), published in the state file.
         self.companion_outputs: dict[str, str] = {}
         self.companion_lines: list[str] = []
+        self.restored: persistence.RestoreSummary | None = None  # what the start restored
 
     # -- start ------------------------------------------------------------------------
 
@@ -335,7 +336,7 @@ class LocalCloud:
         assert self.running is not None and self.running.context is not None
         self.bind_fis(self.running.context.resolver, stack)
         try:
-            self.keeper.restore(self.runtime, self.faults)
+            self.restored = self.keeper.restore(self.runtime, self.faults)
         except persistence.SnapshotError as error:
             raise LocalCloudError(str(error)) from None
         # Step Functions' execution logs (LoggingConfiguration), after the restore: what had
@@ -489,6 +490,7 @@ class LocalCloud:
             delivered_from_dead_letter_queues=lambda: sum(p.delivered for p in consumers),
             checkpoint=self._checkpoint_line,
             alarms=clients.cloudwatch,
+            restored_executions=self.restored.executions if self.restored else 0,
         )
         return LiveView(
             self.template.stack_name, sources, self.terminal.counters, self.terminal.console

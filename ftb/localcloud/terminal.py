@@ -30,7 +30,8 @@ _API_ANSWER = re.compile(r" -> (\d{3}) \(\d+ ms\)$")
 _REPORT_STATUS = re.compile(r"\tStatus: (\w+)(?:\tError Type: (\S+))?")
 # Lambda's Python runtime writes an unhandled exception as "[ERROR] Type: message\rTraceback"
 _UNHANDLED = "[ERROR] "
-# Piped or redirected, the view is printed once at the end: wide enough for one line a row.
+# Piped or redirected, the view prints plain progress lines and itself once at the end
+# (live_view.py): wide enough for one line a row.
 PIPED_WIDTH = 160
 
 

@@ -71,6 +71,19 @@ def stderr_console() -> Console:
     return console
 
 
+def stderr_joins_stdout() -> bool:
+    """Whether stderr is the same pipe or file as stdout (`2>&1 | cat`, `>out 2>&1`), and no
+    terminal: then a line on stderr lands in the middle of the data another program reads."""
+    try:
+        out, err = sys.stdout.fileno(), sys.stderr.fileno()
+        if os.isatty(err):
+            return False
+        a, b = os.fstat(out), os.fstat(err)
+    except (AttributeError, ValueError, OSError):  # replaced streams (tests, embedding)
+        return False
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -120,6 +133,15 @@ class Output:
     def note(self, text: str) -> None:
         """Side information (stderr, so it never pollutes --json output)."""
         self.err.print(text, highlight=False, style="dim", soft_wrap=True)
+
+    def context(self, text: str) -> None:
+        """Where the command runs (the `target:` line): for the person at the terminal, or a
+        log of stderr; never into stdout's data when stderr was merged into it. Flushed
+        first, so it comes before anything stdout carries."""
+        if stderr_joins_stdout():
+            return
+        sys.stdout.flush()
+        self.note(text)
 
     def warn(self, text: str) -> None:
         self.err.print(f"[yellow]warning:[/] {text}", highlight=False, soft_wrap=True)

@@ -103,3 +103,14 @@ def _route_rank(resource: ApiResource) -> int:
     if part.endswith("+}"):
         return 2
     return 1 if part.startswith("{") else 0
+
+
+def offered_routes(api: RestApi) -> list[str]:
+    """`METHOD /stage/path` for every method of every stage, as a client would call it."""
+    return [
+        f"{method.http_method} /{stage}{api.path_of(method.resource_id).rstrip('/') or ''}"
+        for stage in sorted(api.stages)
+        for method in sorted(
+            api.methods.values(), key=lambda m: (api.path_of(m.resource_id), m.http_method)
+        )
+    ]

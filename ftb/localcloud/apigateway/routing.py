@@ -13,7 +13,7 @@ from urllib.parse import unquote
 
 from ftb.localcloud.apigateway import sigv4
 from ftb.localcloud.apigateway.api_keys import API_KEY_HEADER, UsagePlans
-from ftb.localcloud.apigateway.models import ApiMethod, RestApi
+from ftb.localcloud.apigateway.models import ApiMethod, RestApi, offered_routes
 from ftb.localcloud.apigateway.proxy import HttpRequest, proxy_event, proxy_response
 from ftb.localcloud.apigateway.responses import Response, gateway_response
 from ftb.localcloud.apigateway.validation import parameter_present, validate_json_body
@@ -22,6 +22,8 @@ INTEGRATION_TIMEOUT_SECONDS = 29.0
 # API Gateway refuses a body over 10 MB (413) before routing it anywhere.
 # Lambda refuses a synchronous invocation payload over 6 MB; API Gateway answers 413.
 MAX_LAMBDA_EVENT_BYTES = 6 * 1024 * 1024
+# Distinct paths outside the stages explained in the terminal; past this, a scanner is at work.
+MAX_STAGE_HINTS = 20
 
 
 # -- the gateway ---------------------------------------------------------------------------------
@@ -42,6 +44,7 @@ class ApiGateway:
         self.credentials: sigv4.LocalCredentials | None = None
         self.region = "us-east-1"
         self.usage_plans = UsagePlans()
+        self._hinted: set[str] = set()  # requests outside the stages already explained
 
     def set_access(
         self, credentials: sigv4.LocalCredentials, region: str, usage_plans: UsagePlans
@@ -71,15 +74,41 @@ class ApiGateway:
             self._echo(
                 f"{request.method} {request.raw_path} -> {response.status} ({millis:.0f} ms)"
             )
+            hint = self._outside_stage_hint(request, response)
+            if hint is not None:
+                self._echo(hint)
         return response
 
+    def _outside_stage_hint(self, request: HttpRequest, response: Response) -> str | None:
+        """The hint AWS cannot give (its 403 for a path outside every stage is bare), for the
+        person running the local cloud: once per path, where the routes are."""
+        if response.status != 403 or not self.apis:
+            return None
+        located = self._locate(request.raw_path)
+        if located is not None and located[1] in located[0].stages:
+            return None
+        key = f"{request.method} {request.raw_path.split('?')[0]}"
+        if key in self._hinted or len(self._hinted) >= MAX_STAGE_HINTS:
+            return None
+        self._hinted.add(key)
+        api = located[0] if located is not None else self.apis[0]
+        routes = offered_routes(api)
+        stages = ", ".join(f"/{name}" for name in sorted(api.stages)) or "(none deployed)"
+        return (
+            f"{key} is outside the API's stage path, so API Gateway answers a bare 403 "
+            f"Forbidden; the routes are under {stages}: {', '.join(routes) or '-'}"
+        )
+
     def _handle(self, request: HttpRequest, host: str, request_id: str) -> Response:
+        # Outside every stage API Gateway answers a bare 403 {"message":"Forbidden"}: the API's
+        # gateway responses reach callers through a deployment, i.e. a stage (a changed one
+        # needs a redeploy); docs/decisions.md "A request outside the stage path".
         located = self._locate(request.raw_path)
         if located is None:
             return gateway_response(None, "ACCESS_DENIED", request_id)
         api, stage, path = located
         if stage not in api.stages:
-            return gateway_response(api, "ACCESS_DENIED", request_id)
+            return gateway_response(None, "ACCESS_DENIED", request_id)
         matched = api.match(path)
         method = api.method(matched[0].id, request.method) if matched else None
         if matched is None or method is None:

@@ -24,6 +24,7 @@ from typing import IO, Protocol
 from ftb.localcloud import synth as synthesis
 from ftb.localcloud.deploy import Outcome, ReloadError, RunningStack, swap_functions
 from ftb.localcloud.hot_reload.code_sources import copy_source, find_sources
+from ftb.localcloud.hot_reload.imports import functions_using
 from ftb.localcloud.hot_reload.watcher import SourceWatcher
 from ftb.localcloud.provision import ProvisionError
 from ftb.localcloud.template import Template, TemplateError, load_template
@@ -174,8 +175,13 @@ class HotReloader:
             )
         affected = self._code_only(paths)
         if affected is not None:
+            # Only the functions whose code the edit reaches are swapped and named (imports.py).
+            stack = self.running.stack
+            assert stack is not None
+            handlers = {lid: stack.functions[lid].handler for lid in affected}
+            affected = functions_using(affected, handlers, paths)
             if not affected:
-                return None
+                return f"{changed} -> no function imports it: nothing to swap"
             return f"{changed} -> {self._swap_code(affected, paths)}"
         return f"{changed} -> {self._resynthesize()}"
 

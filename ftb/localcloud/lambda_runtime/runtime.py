@@ -67,6 +67,9 @@ DEFAULT_QUEUE_WAIT_SECONDS = 900.0
 EVENT_QUEUE_WAIT_SECONDS = 6 * 3600.0
 # Idle workers are ended after this long, as Lambda reclaims idle execution environments.
 IDLE_TIMEOUT_SECONDS = 600.0
+# Prefixes the lines of a trial initialisation (a hot reload's check that new code imports):
+# the terminal logs them and counts no invocation, no crash.
+TRIAL_MARK = "(trial start of new code, not an invocation)"
 _PYTHON_VERSION = f"{sys.version_info[0]}.{sys.version_info[1]}"
 
 Echo = Callable[[str, str], None]
@@ -145,6 +148,9 @@ class LambdaRuntime:
             else None
         )
         self._idle_timeout = idle_timeout_seconds
+        # Log streams of workers initialised by `prepare` (a hot reload's trial): not an
+        # invocation, so their lines go to the echo marked as such, not to the log group.
+        self._trial_streams: set[str] = set()
         # Workers are forked from a zygote that imported `preload` (None: every worker is a
         # fresh interpreter): one per code directory (LAMBDA_TASK_ROOT is one of the variables
         # the libraries read at import), started with its first worker.
@@ -214,7 +220,7 @@ class LambdaRuntime:
         assert acquired
         request_id = str(uuid.uuid4())
         try:
-            worker, failure = self._start_worker(spec, pool, request_id)
+            worker, failure = self._start_worker(spec, pool, request_id, trial=True)
         except LambdaServiceError as error:
             pool.release(None, False)
             return pool, {"errorType": error.error_type, "errorMessage": error.message}
@@ -420,12 +426,28 @@ class LambdaRuntime:
             pool.release(worker, keep)
 
     def _start_worker(
-        self, spec: FunctionSpec, pool: WorkerPool, request_id: str
+        self, spec: FunctionSpec, pool: WorkerPool, request_id: str, *, trial: bool = False
     ) -> tuple[Worker, InvokeResult | None]:
         """A new worker, initialised; with the invocation's result when initialisation failed
-        (then the worker is gone)."""
+        (then the worker is gone). `trial`: `prepare`'s, whose lines are no invocation's."""
         env = self._worker_environment(spec)
         stream = env["AWS_LAMBDA_LOG_STREAM_NAME"]
+        if not trial:
+            return self._init_worker(spec, pool, request_id, env, stream)
+        self._trial_streams.add(stream)
+        try:
+            return self._init_worker(spec, pool, request_id, env, stream)
+        finally:  # its later lines, if it serves, are its invocations'
+            self._trial_streams.discard(stream)
+
+    def _init_worker(
+        self,
+        spec: FunctionSpec,
+        pool: WorkerPool,
+        request_id: str,
+        env: dict[str, str],
+        stream: str,
+    ) -> tuple[Worker, InvokeResult | None]:
         try:
             worker = Worker(
                 spec,
@@ -602,6 +624,10 @@ class LambdaRuntime:
     # -- logs -----------------------------------------------------------------------------
 
     def _log(self, spec: FunctionSpec, stream: str, line: str) -> None:
+        if stream in self._trial_streams:
+            with contextlib.suppress(Exception):
+                self.echo(spec.name, f"{TRIAL_MARK} {line}")
+            return
         with contextlib.suppress(Exception):  # a broken terminal must not break the function
             self.echo(spec.name, line)
         if self.metrics is not None:  # CloudWatch hook: embedded-metric-format lines

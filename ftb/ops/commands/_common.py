@@ -150,5 +150,5 @@ def run_guarded(args: argparse.Namespace, body: Callable[[argparse.Namespace, Ou
 def resolve_target(args: argparse.Namespace, output: Output) -> targets.Target:
     target = targets.resolve(args)
     args.resolved_target = target
-    output.note(f"target: {target.description}")
+    output.context(f"target: {target.description}")
     return target

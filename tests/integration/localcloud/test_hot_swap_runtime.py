@@ -5,6 +5,7 @@ callers waiting for a worker are not failed by the swap."""
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import threading
 import time
@@ -12,8 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 
+from ftb.localcloud.function_log import FunctionLog
 from ftb.localcloud.lambda_runtime import FunctionSpec, LambdaRuntime, ResourceNotFoundError
+from ftb.localcloud.lambda_runtime.runtime import TRIAL_MARK
+from ftb.localcloud.live_view import Snapshot
+from ftb.localcloud.terminal import Mode, Terminal
 from tests.support.local_endpoint import function_arn
 
 VERSION = """
@@ -151,3 +157,50 @@ def test_an_invocation_whose_worker_is_starting_during_a_swap_finishes_on_the_ol
     assert answers == [{"version": 1}]
     # And the next one runs version 2
     assert json.loads(runtime.invoke("fn", b"{}").payload) == {"version": 2}
+
+
+def test_a_refused_trial_start_is_no_invocation_and_no_crash_in_the_terminal(
+    tmp_path: Path,
+) -> None:
+    # Given a runtime whose lines reach the terminal of `ftb local`, serving version 1
+    console_text = io.StringIO()
+    terminal = Terminal(
+        Mode.LIVE,
+        FunctionLog(tmp_path / "functions.log"),
+        Console(file=console_text, width=200, color_system=None, force_terminal=False),
+    )
+    runtime = LambdaRuntime("http://127.0.0.1:9", ship_logs=False, echo=terminal.function_line)
+    try:
+        spec = FunctionSpec(
+            "fn",
+            function_arn("fn"),
+            code(tmp_path, "v1", VERSION.format(version=1)),
+            "app.handler",
+            {},
+        )
+        runtime.register(spec)
+        # When a hot reload tries a version that does not import
+        broken = dataclasses.replace(
+            spec, code_dir=code(tmp_path, "bad", "import module_that_does_not_exist\n")
+        )
+        pool, error = runtime.prepare(broken)
+        runtime.discard(pool)
+        assert error is not None and error["errorType"] == "Runtime.ImportModuleError"
+        # Then the terminal says nothing about a crash and counts no invocation or error
+        terminal.close()
+        assert console_text.getvalue() == ""
+        snapshot = Snapshot()
+        terminal.counters.copy_into(snapshot)
+        assert snapshot.functions == {}
+        # And the trial's lines are in the log file, marked as no invocation
+        logged = (tmp_path / "functions.log").read_text()
+        trial = [line for line in logged.splitlines() if TRIAL_MARK in line]
+        assert any("REPORT RequestId" in line for line in trial), logged
+        assert any("module_that_does_not_exist" in line for line in trial), logged
+        # And a real invocation afterwards is counted as one
+        assert json.loads(runtime.invoke("fn", b"{}").payload) == {"version": 1}
+    finally:
+        runtime.shutdown()
+    snapshot = Snapshot()
+    terminal.counters.copy_into(snapshot)
+    assert snapshot.functions["fn"].invocations == 1

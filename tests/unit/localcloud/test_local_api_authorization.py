@@ -21,6 +21,7 @@ from botocore.credentials import Credentials
 
 from ftb.localcloud.apigateway import ApiGateway, ApiMethod, ApiResource, HttpRequest, RestApi
 from ftb.localcloud.apigateway.api_keys import ApiKey, UsagePlan, UsagePlans
+from ftb.localcloud.apigateway.models import GatewayResponse
 from ftb.localcloud.apigateway.sigv4 import MISMATCH, LocalCredentials, verify
 from ftb.localcloud.synth import cache_key
 
@@ -325,3 +326,33 @@ def test_cdk_context_is_part_of_the_synth_cache_key(tmp_path: Path) -> None:
     assert cache_key(tmp_path, context={"x": "1", "apiAuth": "apiKey"}) == api_key
     assert cache_key(tmp_path, context={"apiAuth": "none", "x": "1"}) != api_key
     assert cache_key(tmp_path, context={}) == plain
+
+
+def test_a_path_outside_the_stage_is_api_gateways_bare_403_and_the_terminal_names_the_routes() -> (
+    None
+):
+    # Given an API on stage v1 whose MISSING_AUTHENTICATION_TOKEN response lists the routes,
+    # and a gateway whose lines reach the terminal
+    gw, invocations = gateway("NONE")
+    gw.apis[0].gateway_responses["MISSING_AUTHENTICATION_TOKEN"] = GatewayResponse(
+        403, {}, {"application/json": '{"message":"Missing Authentication Token","routes":[]}'}
+    )
+    lines: list[str] = []
+    gw._echo = lines.append
+    # When a client calls /tasks (for /v1/tasks) twice, then a route inside the stage that
+    # does not exist
+    outside = [gw.handle(received("GET", f"http://{HOST}/tasks", []), HOST) for _ in range(2)]
+    inside = gw.handle(received("GET", f"http://{HOST}/v1/nothing", []), HOST)
+    # Then outside the stage the answer is API Gateway's, untouched by the API's responses
+    for answer in outside:
+        assert answer.status == 403 and json.loads(answer.body) == {"message": "Forbidden"}
+        assert ("x-amzn-ErrorType", "ForbiddenException") in answer.headers
+    # And inside it, the API's own response (with its hint) as before
+    assert json.loads(inside.body)["routes"] == []
+    # And the terminal says once where the routes are, under the stage path
+    hints = [line for line in lines if "outside the API's stage path" in line]
+    assert hints == [
+        "GET /tasks is outside the API's stage path, so API Gateway answers a bare 403 "
+        "Forbidden; the routes are under /v1: POST /v1/tasks"
+    ]
+    assert invocations.count == 0

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import pty
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -131,7 +135,7 @@ def test_the_view_is_a_few_lines_of_counts() -> None:
     assert len(text.splitlines()) <= 5, text
     assert "100 accepted (202) · 2 other 2xx · 1 4xx · 0 5xx" in text
     assert "3 running · 85 succeeded · 12 failed" in text
-    assert "12 (1 waiting)" in text
+    assert "11 delivered since start · 1 waiting" in text
     assert "process-task 30/140" in text
     assert "up 1m23s" in text
 
@@ -224,8 +228,12 @@ def test_past_the_limit_failures_are_counted_not_listed() -> None:
     # Then MAX_FAILURE_LINES are listed, then one line says the rest are only counted
     lines = buffer.getvalue().splitlines()
     assert len(lines) == MAX_FAILURE_LINES + 1
-    assert "counted in the view, not listed" in lines[-1]
+    assert "counted in the view as not listed" in lines[-1]
     assert view.snapshot.failed == MAX_FAILURE_LINES + 30
+    # And the view says how many it did not list
+    assert view.snapshot.unlisted_failures == 30
+    console.print(render("Stack", view.snapshot))
+    assert f"{MAX_FAILURE_LINES + 30} failed (30 not listed above)" in buffer.getvalue()
 
 
 def test_the_function_log_sits_next_to_the_state_file(tmp_path: Path) -> None:
@@ -264,3 +272,132 @@ def test_only_the_default_mode_builds_a_view_and_a_broken_one_is_one_line(
     assert shown.getvalue().splitlines() == [
         "ftb local: no live view (endpoint busy); function output is logged"
     ]
+
+
+def test_piped_the_view_is_a_plain_progress_line_at_an_interval() -> None:
+    # Given a view whose output is no terminal (a pipe, a log file)
+    sfn = _FakeStepFunctions([_execution(1, "RUNNING")])
+    console, buffer = _console()
+    counters = Counters()
+    view = LiveView("Stack", Sources(sfn, _FakeSqs(), ["arn:sm"], [], lambda: 0), counters, console)
+    assert view.plain
+    view.poll()
+    # When it reports at 0 s, 5 s, 11 s (figures changed) and 15 s (unchanged)
+    view.progress(now=0.0)
+    view.progress(now=5.0)
+    counters.api_answered(202)
+    sfn.executions[0] = _execution(1, "SUCCEEDED")
+    view.poll()
+    view.progress(now=11.0)
+    view.progress(now=15.0)
+    # Then two plain lines, ten seconds apart, with the counts; no escape code at all
+    lines = buffer.getvalue().splitlines()
+    assert len(lines) == 2, lines
+    assert "executions: 1 running, 0 succeeded, 0 failed" in lines[0]
+    assert "since start: 1 accepted, 0 4xx, 0 5xx" in lines[1]
+    assert "executions: 0 running, 1 succeeded, 0 failed" in lines[1]
+    assert "\x1b" not in buffer.getvalue()
+    # And an idle minute still gets a line
+    view.progress(now=71.0)
+    assert len(buffer.getvalue().splitlines()) == 3
+
+
+def test_after_a_restart_executions_count_the_restored_state_and_the_rest_say_since_start() -> None:
+    # Given a cloud that restored 100 executions and has answered nothing yet
+    sfn = _FakeStepFunctions(
+        [_execution(n, "SUCCEEDED") for n in range(88)]
+        + [_execution(n, "FAILED") for n in range(88, 100)]
+    )
+    console, buffer = _console()
+    sources = Sources(sfn, _FakeSqs(), ["arn:sm"], [], lambda: 0, restored_executions=100)
+    view = LiveView("Stack", sources, Counters(), console)
+    # When the view polls and is drawn
+    view.poll()
+    console.print(render("Stack", view.snapshot))
+    text = buffer.getvalue()
+    # Then the executions are the state's, said to be restored, and the API's 0 is "since start"
+    assert "0 running · 88 succeeded · 12 failed · 0.0 finished/s · 100 restored" in text
+    assert "API since start" in text and "Errors/calls since start" in text
+    # And the restored failures are not news: none is listed
+    assert sfn.described == []
+
+
+# The view as `ftb local` builds it (terminal._console() on the real stdout), in a child
+# process, fed by fakes, polling fast: run once on a pipe and once on a pseudo-terminal.
+_VIEW_SCRIPT = """
+import time
+from ftb.localcloud import live_view
+from ftb.localcloud.live_view import Counters, LiveView, Sources
+from ftb.localcloud.terminal import _console
+
+live_view.POLL_SECONDS, live_view.PROGRESS_SECONDS = 0.05, 0.2
+
+class Sfn:
+    def get_paginator(self, name):
+        class P:
+            def paginate(self, **_):
+                return [{"executions": [
+                    {"executionArn": "a", "name": "t", "status": "SUCCEEDED"}]}]
+        return P()
+
+counters = Counters()
+view = LiveView("Stack", Sources(Sfn(), None, ["arn:sm"], [], lambda: 0), counters, _console())
+view.start()
+for _ in range(12):
+    counters.api_answered(202)
+    time.sleep(0.1)
+view.stop()
+"""
+
+
+def _run_view(stdout: int) -> None:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("FORCE_COLOR", "NO_COLOR", "COLUMNS", "TERM")
+    }
+    env.update(TERM="xterm-256color", PYTHONPATH=os.pathsep.join(sys.path))
+    subprocess.run(
+        [sys.executable, "-c", _VIEW_SCRIPT],
+        stdout=stdout,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        check=True,
+        timeout=60,
+    )
+
+
+def test_on_a_pipe_progress_lines_and_no_cursor_movement_on_a_terminal_a_redrawn_view(
+    tmp_path: Path,
+) -> None:
+    # Given `ftb local | tee log` (stdout a pipe)
+    read, write = os.pipe()
+    _run_view(write)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        piped = pipe.read().decode()
+    # Then progress lines came while it ran, then the view once; no escape code at all
+    progress = [line for line in piped.splitlines() if "executions:" in line]
+    assert len(progress) >= 2, piped
+    assert "\x1b" not in piped
+    assert "API since start" in "\n".join(piped.splitlines()[-5:])  # the final view
+
+    # Given `ftb local` at a terminal (stdout a pseudo-terminal)
+    controller, terminal = pty.openpty()
+    shown = b""
+    try:
+        _run_view(terminal)
+        os.close(terminal)
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # the terminal side is closed: all read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(controller)
+    # Then the view redraws in place (cursor up / erase line), with no progress lines
+    assert b"\x1b[2K" in shown and b"\x1b[1A" in shown, shown[-300:]
+    assert b"executions:" not in shown
