@@ -4,6 +4,9 @@
 const TaskPage = (() => {
   const { el, svg } = C;
   const EVENTS_PER_PAGE = 25;
+  // The log lines' request: a redrive waits for it before it opens the new run, so that
+  // leaving the page never cuts a request short.
+  let pendingLogs = Promise.resolve();
   const OUTCOME_TEXT = {
     succeeded: "succeeded", failed: "failed", caught: "caught (a Catch moved on)",
     running: "running", "not reached": "not reached",
@@ -21,7 +24,7 @@ const TaskPage = (() => {
     }
     document.title = `${taskId} · ftb console`;
     draw(main, page);
-    loadLogs(main, taskId);
+    pendingLogs = loadLogs(main, taskId);
     const running = () => page.execution && ["RUNNING", "PENDING_REDRIVE"].includes(page.execution.status);
     if (running() || page.task.status === "QUEUED") {
       C.poll(async () => {
@@ -119,6 +122,7 @@ const TaskPage = (() => {
         const item = answer.results[0];
         if (item.outcome === "redriven" || item.outcome === "resumed") {
           C.announce(`Redriven: run ${item.run} started`);
+          await pendingLogs;
           location.href = `/tasks/${encodeURIComponent(page.taskId)}?run=${item.run}`;
         } else {
           result.replaceChildren(el("p", { class: "error", text: `Not redriven: ${item.reason}` }),
