@@ -128,6 +128,10 @@ def run_phases(phases: Sequence[Phase], out: Callable[[str], None] | None = None
         write(f"{time.monotonic() - started:.1f} s{f' ({note})' if note else ''}\n")
 
 
+# Packages whose files another locked distribution also writes: reinstalled after a uv sync.
+FILE_OWNERS = ("aws-cdk-lib",)
+
+
 class Venv:
     """.venv, its stamps (one per set: the digest of what that set was installed from) and
     the installer that fills it."""
@@ -167,6 +171,18 @@ class Venv:
         target: list[str | Path] = ["--python", self.python]
         sync = [self.uv, "pip", "sync", *target, "--require-hashes"]
         run_quietly([*sync, *arguments, lock], env)
+        # Distributions that write the same files: uv installs in parallel, so which copy is
+        # left is chance. aws-cdk.cloud-assembly-schema ships its own
+        # aws_cdk/cloud_assembly_schema/, which must not replace aws-cdk-lib's (the synth's
+        # messages then fail: "Unknown interface ...MetadataEntry"); reinstalled last, the
+        # owner's files win, as pip's install order (dependencies first) leaves them.
+        with tempfile.TemporaryDirectory() as scratch:
+            owners = Path(scratch) / "owners.txt"
+            blocks = [requirement_block(lock, name) for name in FILE_OWNERS if name in pins(lock)]
+            if blocks:
+                owners.write_text("\n".join(blocks), encoding="utf-8")
+                reinstall = [self.uv, "pip", "install", *target, "--reinstall", "--no-deps"]
+                run_quietly([*reinstall, "--require-hashes", *arguments, "-r", owners], env)
         # The project itself, editable (the `ftb` script; sync removes what the lock lacks):
         # built with the locked setuptools, no isolated build environment to resolve.
         editable = ["--no-deps", "--no-build-isolation", "-e", "."]
