@@ -91,11 +91,11 @@ def test_ftb_local_starts_prints_its_outputs_and_stops_cleanly(
         assert local.ready_seconds < 60, local.ready_seconds
 
         # (the state file is written before the banner is printed: wait for its last line)
-        def printed() -> str | None:
+        def banner_printed() -> str | None:
             text = local.log_file.read_text()
             return text if "Ctrl-C stops" in text else None
 
-        banner = wait_for(printed, 30, "the banner")
+        banner = wait_for(banner_printed, 30, "the banner")
         tasks = local.outputs["TasksEndpoint"]
         assert tasks.startswith("http://127.0.0.1:") and tasks.endswith("/v1/tasks")
         assert f"-X POST {tasks}" in banner
