@@ -187,3 +187,25 @@ def test_a_malformed_querys_offset_becomes_a_line_and_column() -> None:
     query = "fields @message\n| filter x\n| sortt @timestamp"
     found = api._line_column(query, {"startCharOffset": query.index("sortt"), "endCharOffset": 40})
     assert (found["line"], found["column"]) == (3, 3)
+
+
+def test_a_snapshot_nobody_read_for_a_while_is_refreshed_before_it_is_answered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from types import SimpleNamespace
+
+    from ftb.ops.console import task_index
+
+    # Given a task index whose snapshot was taken when the table was empty (a quick refresh)
+    tables: list[list[Any]] = [[], ["task-1", "task-2"]]
+    monkeypatch.setattr(task_index, "build_rows", lambda *_: tables.pop(0))
+    target = SimpleNamespace(
+        table=lambda: None, client=lambda _: None, state_machine_arn="arn:machine"
+    )
+    index = task_index.TaskIndex(target)  # type: ignore[arg-type]
+    assert index.rows()[0] == []
+    # When a page asks long after, once tasks arrived
+    monkeypatch.setattr(index, "_taken_at", index._taken_at - task_index.STALE_SECONDS - 1)
+    rows, age = index.rows()
+    # Then it gets the fresh snapshot, not the stale one (refreshed before the answer)
+    assert rows == ["task-1", "task-2"] and age < 1

@@ -98,6 +98,11 @@ def build_rows(table: Any, sfn: Any, state_machine_arn: str) -> list[TaskRow]:
     return rows
 
 
+# A snapshot older than this is refreshed before it is answered when a refresh is quick.
+STALE_SECONDS = 10.0
+QUICK_REFRESH_SECONDS = 1.0
+
+
 class TaskIndex:
     """The latest snapshot of every task, refreshed in the background while pages ask."""
 
@@ -141,9 +146,17 @@ class TaskIndex:
                 if self._rows is None:
                     self._refresh()
         elif time.monotonic() - self._taken_at > max(self.max_age, 4 * self.refresh_seconds):
-            # A refresh that takes long (a big table on a slow endpoint) runs at most a fifth
-            # of the time: the console must not become the load on the system it watches.
-            self._refresh_in_background()
+            age = time.monotonic() - self._taken_at
+            if age > STALE_SECONDS and self.refresh_seconds < QUICK_REFRESH_SECONDS:
+                # Nobody looked for a while (the first page after a batch): an old snapshot
+                # would show counts that are no longer true, and a fresh one is quick.
+                with self._refreshing:
+                    if time.monotonic() - self._taken_at > STALE_SECONDS:
+                        self._refresh()
+            else:
+                # A refresh that takes long (a big table on a slow endpoint) runs at most a
+                # fifth of the time: the console must not become the load on what it watches.
+                self._refresh_in_background()
         with self._lock:
             assert self._rows is not None
             return self._rows, time.monotonic() - self._taken_at
