@@ -143,6 +143,8 @@ def test_the_collected_metrics_answer_get_metric_data_and_list_metrics(
         ("AWS/States", "ExecutionsStarted", ("StateMachineArn",)),
         ("AWS/States", "ExecutionsFailed", ("StateMachineArn",)),
         ("FaultTolerantBackend", "DeadLetteredTasks", ("service",)),
+        ("AWS/ApiGateway", "5XXError", ("ApiName",)),
+        ("AWS/ApiGateway", "Count", ("ApiName", "Stage")),
     }
 
     def listed() -> set[tuple[str, str, tuple[str, ...]]]:
