@@ -289,6 +289,7 @@ class LocalCloud:
         )
         self.endpoint.register("monitoring", cloudwatch.api)
         self.runtime.metrics = cloudwatch.lambda_metrics
+        gateway.metrics = cloudwatch.api_metrics.request
         cloudwatch.on_transition(self._alarm_transition)
         self.endpoint.register("fis", FisApi(self.fis))
         self.endpoint.gate = self.keeper.gate

@@ -30,6 +30,9 @@ MAX_STAGE_HINTS = 20
 
 Invoke = Callable[[str, bytes], Any]  # LambdaRuntime.invoke(name_or_arn, payload) -> InvokeResult
 Echo = Callable[[str], None]
+# (api name, stage, status, latency ms) of each request a stage answered: CloudWatch's
+# AWS/ApiGateway metrics (cloudwatch/collectors.py ApiMetrics)
+RequestMetrics = Callable[[str, str, int, float], None]
 
 
 class ApiGateway:
@@ -45,6 +48,7 @@ class ApiGateway:
         self.region = "us-east-1"
         self.usage_plans = UsagePlans()
         self._hinted: set[str] = set()  # requests outside the stages already explained
+        self.metrics: RequestMetrics | None = None
 
     def set_access(
         self, credentials: sigv4.LocalCredentials, region: str, usage_plans: UsagePlans
@@ -69,8 +73,9 @@ class ApiGateway:
                 self._echo(f"{request.method} {request.raw_path} failed in the gateway: {error!r}")
             response = gateway_response(None, "DEFAULT_5XX", request_id)
         response.headers.append(("x-amzn-RequestId", request_id))
+        millis = (time.monotonic() - started) * 1000
+        self._count(request, response.status, millis)
         if self._echo is not None:
-            millis = (time.monotonic() - started) * 1000
             self._echo(
                 f"{request.method} {request.raw_path} -> {response.status} ({millis:.0f} ms)"
             )
@@ -78,6 +83,12 @@ class ApiGateway:
             if hint is not None:
                 self._echo(hint)
         return response
+
+    def _count(self, request: HttpRequest, status: int, millis: float) -> None:
+        """A request a deployed stage answered (AWS publishes no metric for the others)."""
+        located = self._locate(request.raw_path) if self.metrics is not None else None
+        if located is not None and located[1] in located[0].stages and self.metrics is not None:
+            self.metrics(located[0].name, located[1], status, millis)
 
     def _outside_stage_hint(self, request: HttpRequest, response: Response) -> str | None:
         """The hint AWS cannot give (its 403 for a path outside every stage is bare), for the

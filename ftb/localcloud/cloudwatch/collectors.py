@@ -4,6 +4,9 @@
   errors, timeouts, crashes), Duration (Milliseconds), Throttles (a throttled invocation is not
   an invocation), from the local runtime's invocations;
 - the functions' embedded-metric-format lines (Powertools Metrics), from their output;
+- AWS/ApiGateway (ApiName; ApiName, Stage): Count, 4XXError and 5XXError (0 or 1 per
+  request: their Average is the share answered 4xx / 5xx), Latency (Milliseconds), from the
+  local API Gateway's requests to a deployed stage;
 - AWS/SQS (QueueName): ApproximateNumberOfMessagesVisible (Count) and
   ApproximateAgeOfOldestMessage (Seconds; only while the queue holds a message), sampled once
   a (scaled) minute as SQS reports them;
@@ -11,7 +14,8 @@
   TimedOut / Aborted when each execution ends, with ExecutionTime (Milliseconds), Count each.
 Metric names, dimensions and units: https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html,
 https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html,
-https://docs.aws.amazon.com/step-functions/latest/dg/procedure-cw-metrics.html.
+https://docs.aws.amazon.com/step-functions/latest/dg/procedure-cw-metrics.html,
+https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-metrics-and-dimensions.html.
 """
 
 from __future__ import annotations
@@ -57,6 +61,26 @@ class LambdaMetrics:
         """A line of the function's output: its EMF metrics, if any."""
         for key, sample in metrics_in(line):
             self.store.put(key, sample)
+
+
+class ApiMetrics:
+    """The API Gateway's hook (ApiGateway.metrics): what API Gateway publishes per request."""
+
+    def __init__(self, store: MetricStore) -> None:
+        self.store = store
+
+    def request(self, api_name: str, stage: str, status: int, latency_ms: float) -> None:
+        now = time.time()
+        for dims in ({"ApiName": api_name}, {"ApiName": api_name, "Stage": stage}):
+            put = self.store.put
+            put(MetricKey.of("AWS/ApiGateway", "Count", dims), Sample.value(now, 1.0, "Count"))
+            for name, low in (("4XXError", 400), ("5XXError", 500)):
+                value = float(low <= status < low + 100)
+                put(MetricKey.of("AWS/ApiGateway", name, dims), Sample.value(now, value, "Count"))
+            put(
+                MetricKey.of("AWS/ApiGateway", "Latency", dims),
+                Sample.value(now, latency_ms, "Milliseconds"),
+            )
 
 
 class Sampler:

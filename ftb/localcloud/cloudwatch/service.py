@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from ftb.localcloud.cloudwatch.alarms import Alarms, MetricAlarm
-from ftb.localcloud.cloudwatch.collectors import LambdaMetrics, Sampler
+from ftb.localcloud.cloudwatch.collectors import ApiMetrics, LambdaMetrics, Sampler
 from ftb.localcloud.cloudwatch.handler import CloudWatchApi
 from ftb.localcloud.cloudwatch.store import MetricStore
 
@@ -27,6 +27,7 @@ class LocalCloudWatch:
         self.alarms = Alarms(self.store, region, account, scale)
         self.api = CloudWatchApi(self.store, self.alarms)
         self.lambda_metrics = LambdaMetrics(self.store)
+        self.api_metrics = ApiMetrics(self.store)
         self.sampler: Sampler | None = None
 
     @property

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from ftb.localcloud.cloudwatch.collectors import LambdaMetrics
+from ftb.localcloud.cloudwatch.collectors import ApiMetrics, LambdaMetrics
 from ftb.localcloud.cloudwatch.emf import metrics_in
 from ftb.localcloud.cloudwatch.store import MetricKey, MetricStore
 from ftb.localcloud.function_log import FunctionLog
@@ -77,6 +77,27 @@ def test_an_invocation_publishes_lambdas_metrics() -> None:
     assert values("Errors") == [0.0, 1.0]
     assert values("Duration") == [12.5, 30.0]
     assert values("Throttles") == [1.0]
+
+
+def test_an_api_request_publishes_api_gateways_metrics() -> None:
+    # Given the API Gateway's hook
+    store = MetricStore()
+    metrics = ApiMetrics(store)
+    # When a stage answers 202, 503 and 403
+    for status, millis in ((202, 40.0), (503, 12.0), (403, 3.0)):
+        metrics.request("Stack-api", "v1", status, millis)
+    # Then Count, 4XXError / 5XXError as 0 or 1 per request (their Average: the share) and
+    # Latency, by ApiName and by ApiName + Stage (what ApiServerErrorRate reads)
+    for dims in ({"ApiName": "Stack-api"}, {"ApiName": "Stack-api", "Stage": "v1"}):
+
+        def values(name: str, dims: dict[str, str] = dims) -> list[float]:
+            samples = store.samples(MetricKey.of("AWS/ApiGateway", name, dims), 0, 2**40)
+            return [s.total for s in samples]
+
+        assert values("Count") == [1.0, 1.0, 1.0]
+        assert values("5XXError") == [0.0, 1.0, 0.0]
+        assert values("4XXError") == [0.0, 0.0, 1.0]
+        assert values("Latency") == [40.0, 12.0, 3.0]
 
 
 def test_a_transition_is_one_line_in_every_mode(tmp_path: Path) -> None:

@@ -356,3 +356,17 @@ def test_a_path_outside_the_stage_is_api_gateways_bare_403_and_the_terminal_name
         "Forbidden; the routes are under /v1: POST /v1/tasks"
     ]
     assert invocations.count == 0
+
+
+def test_each_request_a_stage_answers_reaches_cloudwatchs_hook_and_no_other() -> None:
+    # Given a gateway whose requests are counted (the local CloudWatch's ApiMetrics)
+    gw, _ = gateway("NONE")
+    counted: list[tuple[str, str, int]] = []
+    gw.metrics = lambda api, stage, status, _millis: counted.append((api, stage, status))
+    # When a client calls a route of stage v1, a missing route of it, and a path outside it
+    gw.handle(received("POST", f"http://{HOST}/v1/tasks", [], b"{}"), HOST)
+    gw.handle(received("GET", f"http://{HOST}/v1/nothing", []), HOST)
+    gw.handle(received("GET", f"http://{HOST}/tasks", []), HOST)
+    # Then the two answers of the stage are counted with their status; the bare 403 outside
+    # every stage is not (API Gateway publishes metrics per API and stage)
+    assert counted == [("api", "v1", 202), ("api", "v1", 403)]
