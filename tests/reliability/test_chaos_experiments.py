@@ -317,7 +317,7 @@ def test_submit_errors_are_retried_by_clients_and_nothing_is_half_accepted(
     cloud: LocalCloudProcess, capsys: pytest.CaptureFixture[str]
 ) -> None:
     run = uuid.uuid4().hex[:6]
-    # Given submit-task answering 503 to 40 % of its callers (invocation-http-integration-response)
+    # Given submit-task answering 503 to 25 % of its callers (invocation-http-integration-response)
     follower, experiment, plans, submit_seconds = run_under_load(cloud, chaos.SUBMIT_ERRORS, run)
     finish(follower)
     wait_until_quiet(cloud, timeout=DRAIN_TIMEOUT_SECONDS)
