@@ -212,6 +212,11 @@ def test_redrive_from_the_task_page_shows_the_new_run(
         "() => document.querySelector('h1 .status')?.textContent === 'SUCCEEDED'", timeout=60000
     )
     assert "task-0079-r1" in browser_page.locator("dl.summary").inner_text()
+    # (its log lines loaded: leaving the page now cuts no request short)
+    browser_page.wait_for_function(
+        "() => document.querySelector('#logs-h')?.textContent.startsWith('Log lines (')",
+        timeout=60000,
+    )
     # And run 1 is still there, failed
     browser_page.click("nav.runs a >> text=Run 1")
     browser_page.wait_for_selector("table.attempts")
