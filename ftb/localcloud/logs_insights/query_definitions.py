@@ -20,24 +20,14 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-from ftb.localcloud.endpoint.calls import AwsCall, json_error, json_response
+from ftb.localcloud.endpoint.calls import AwsCall, json_response
+from ftb.localcloud.logs_insights.requests import BadRequest, dispatch, invalid
 
 OPERATIONS = frozenset({"PutQueryDefinition", "DescribeQueryDefinitions", "DeleteQueryDefinition"})
 MAX_NAME = 255
 MAX_QUERY = 10_000
 MAX_RESULTS = 1000
 QUERY_LANGUAGES = ("CWLI", "SQL", "PPL")
-
-
-class _Refused(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-def _invalid(message: str) -> _Refused:
-    return _Refused("InvalidParameterException", message)
 
 
 @dataclass
@@ -72,50 +62,38 @@ class QueryDefinitionsApi:
         self._lock = threading.Lock()
 
     def handle(self, call: AwsCall) -> Response | None:
-        if call.protocol != "json" or call.operation not in OPERATIONS:
-            return None
-        try:
-            body = call.json()
-            if not isinstance(body, dict):
-                raise ValueError("not an object")
-        except ValueError:
-            return json_error("SerializationException", "the request body is not a JSON object")
-        try:
-            handler = getattr(self, f"_{call.operation}")
-            return handler(body)  # type: ignore[no-any-return]
-        except _Refused as refused:
-            return json_error(refused.code, refused.message)
+        return dispatch(self, call, OPERATIONS)
 
-    def _PutQueryDefinition(self, body: dict[str, Any]) -> Response:
+    def _PutQueryDefinition(self, body: dict[str, Any], call: AwsCall) -> Response:
         name = body.get("name")
         if not isinstance(name, str) or not 1 <= len(name) <= MAX_NAME:
-            raise _invalid(f"name is required: 1 to {MAX_NAME} characters")
+            raise invalid(f"name is required: 1 to {MAX_NAME} characters")
         query = body.get("queryString")
         if not isinstance(query, str) or not 1 <= len(query) <= MAX_QUERY:
-            raise _invalid(f"queryString is required: 1 to {MAX_QUERY} characters")
+            raise invalid(f"queryString is required: 1 to {MAX_QUERY} characters")
         groups = body.get("logGroupNames") or []
         if not isinstance(groups, list) or not all(isinstance(g, str) and g for g in groups):
-            raise _invalid("logGroupNames must be a list of log group names")
+            raise invalid("logGroupNames must be a list of log group names")
         language = body.get("queryLanguage", "CWLI")
         if language not in QUERY_LANGUAGES:
-            raise _invalid(f"queryLanguage must be one of {', '.join(QUERY_LANGUAGES)}")
+            raise invalid(f"queryLanguage must be one of {', '.join(QUERY_LANGUAGES)}")
         wanted = body.get("queryDefinitionId")
         with self._lock:
             if wanted is not None and wanted not in self._definitions:
-                raise _Refused("ResourceNotFoundException", "Query definition does not exist")
+                raise BadRequest("ResourceNotFoundException", "Query definition does not exist")
             definition_id = wanted or str(uuid.uuid4())
             self._definitions[definition_id] = QueryDefinition(
                 definition_id, name, query, list(groups), language
             )
         return json_response({"queryDefinitionId": definition_id})
 
-    def _DescribeQueryDefinitions(self, body: dict[str, Any]) -> Response:
+    def _DescribeQueryDefinitions(self, body: dict[str, Any], call: AwsCall) -> Response:
         prefix = body.get("queryDefinitionNamePrefix")
         if prefix is not None and (not isinstance(prefix, str) or not prefix):
-            raise _invalid("queryDefinitionNamePrefix must be 1 to 255 characters")
+            raise invalid("queryDefinitionNamePrefix must be 1 to 255 characters")
         max_results = body.get("maxResults", MAX_RESULTS)
         if not isinstance(max_results, int) or not 1 <= max_results <= MAX_RESULTS:
-            raise _invalid(f"maxResults must be between 1 and {MAX_RESULTS}")
+            raise invalid(f"maxResults must be between 1 and {MAX_RESULTS}")
         language = body.get("queryLanguage")
         with self._lock:
             matching = sorted(
@@ -131,7 +109,7 @@ class QueryDefinitionsApi:
         token = body.get("nextToken")
         if token is not None:
             if not isinstance(token, str) or not token.isdigit() or int(token) > len(matching):
-                raise _invalid("The specified nextToken is not valid")
+                raise invalid("The specified nextToken is not valid")
             start = int(token)
         page = matching[start : start + max_results]
         document: dict[str, Any] = {"queryDefinitions": [d.describe() for d in page]}
@@ -139,11 +117,11 @@ class QueryDefinitionsApi:
             document["nextToken"] = str(start + max_results)
         return json_response(document)
 
-    def _DeleteQueryDefinition(self, body: dict[str, Any]) -> Response:
+    def _DeleteQueryDefinition(self, body: dict[str, Any], call: AwsCall) -> Response:
         definition_id = body.get("queryDefinitionId")
         if not isinstance(definition_id, str) or not definition_id:
-            raise _invalid("queryDefinitionId is required")
+            raise invalid("queryDefinitionId is required")
         with self._lock:
             if self._definitions.pop(definition_id, None) is None:
-                raise _Refused("ResourceNotFoundException", "Query definition does not exist")
+                raise BadRequest("ResourceNotFoundException", "Query definition does not exist")
         return json_response({"success": True})

@@ -20,12 +20,13 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-from ftb.localcloud.endpoint.calls import AwsCall, json_error, json_response
+from ftb.localcloud.endpoint.calls import AwsCall, json_response
 from ftb.localcloud.logs_insights.errors import MalformedQuery
 from ftb.localcloud.logs_insights.executor import Cancelled, Result, execute
 from ftb.localcloud.logs_insights.moto_logs import LogsStore, account_and_region
 from ftb.localcloud.logs_insights.query import Query
 from ftb.localcloud.logs_insights.records import read_pointer
+from ftb.localcloud.logs_insights.requests import BadRequest, dispatch, invalid
 from ftb.localcloud.logs_insights.values import format_value
 
 MAX_LOG_GROUPS = 50
@@ -36,28 +37,6 @@ WORKERS = 2
 OPERATIONS = frozenset(
     {"StartQuery", "GetQueryResults", "StopQuery", "DescribeQueries", "GetLogRecord"}
 )
-
-
-class _BadRequest(Exception):
-    def __init__(self, code: str, message: str, extra: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.extra = extra or {}
-
-    def response(self) -> Response:
-        response = json_error(self.code, self.message)
-        if self.extra:
-            import json
-
-            body = json.loads(response.get_data())
-            body.update(self.extra)
-            response.set_data(json.dumps(body))
-        return response
-
-
-def _invalid(message: str) -> _BadRequest:
-    return _BadRequest("InvalidParameterException", message)
 
 
 @dataclass
@@ -103,19 +82,7 @@ class LogsInsightsApi:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def handle(self, call: AwsCall) -> Response | None:
-        if call.protocol != "json" or call.operation not in OPERATIONS:
-            return None
-        try:
-            body = call.json()
-            if not isinstance(body, dict):
-                raise ValueError("not an object")
-        except ValueError:
-            return json_error("SerializationException", "the request body is not a JSON object")
-        try:
-            handler = getattr(self, f"_{call.operation}")
-            return handler(body, call)  # type: ignore[no-any-return]
-        except _BadRequest as error:
-            return error.response()
+        return dispatch(self, call, OPERATIONS)
 
     # -- StartQuery -----------------------------------------------------------------------
 
@@ -123,7 +90,7 @@ class LogsInsightsApi:
         store = LogsStore(*account_and_region(call.request.headers))
         language = body.get("queryLanguage", "CWLI")
         if language != "CWLI":
-            raise _invalid(
+            raise invalid(
                 f"queryLanguage {language!r} is not available on the local endpoint: "
                 "only CWLI (Logs Insights QL) runs here"
             )
@@ -132,24 +99,24 @@ class LogsInsightsApi:
 
         text = body.get("queryString")
         if not isinstance(text, str) or not text:
-            raise _invalid("queryString is required")
+            raise invalid("queryString is required")
         if len(text) > MAX_QUERY_LENGTH:
-            raise _invalid(f"queryString must be at most {MAX_QUERY_LENGTH} characters")
+            raise invalid(f"queryString must be at most {MAX_QUERY_LENGTH} characters")
         groups = self._groups(body, store)
         start, end = body.get("startTime"), body.get("endTime")
         if not isinstance(start, int) or not isinstance(end, int):
-            raise _invalid("startTime and endTime are required (epoch seconds)")
+            raise invalid("startTime and endTime are required (epoch seconds)")
         if start < 0 or end < 0:
-            raise _invalid("startTime and endTime must not be negative")
+            raise invalid("startTime and endTime must not be negative")
         if end < start:
-            raise _invalid("endTime must be greater than or equal to startTime")
+            raise invalid("endTime must be greater than or equal to startTime")
         limit = body.get("limit")
         if limit is not None and (not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT):
-            raise _invalid(f"limit must be between 1 and {MAX_LIMIT}")
+            raise invalid(f"limit must be between 1 and {MAX_LIMIT}")
         try:
             parsed = parse_query(text)
         except MalformedQuery as error:
-            raise _BadRequest(
+            raise BadRequest(
                 "MalformedQueryException",
                 error.message,
                 {
@@ -181,31 +148,31 @@ class LogsInsightsApi:
             key for key in ("logGroupName", "logGroupNames", "logGroupIdentifiers") if key in body
         ]
         if len(given) != 1:
-            raise _invalid(
+            raise invalid(
                 "exactly one of logGroupName, logGroupNames or logGroupIdentifiers is required"
             )
         value = body[given[0]]
         names = [value] if given[0] == "logGroupName" else value
         if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
-            raise _invalid(f"{given[0]} must name at least one log group")
+            raise invalid(f"{given[0]} must name at least one log group")
         if len(names) > MAX_LOG_GROUPS:
-            raise _invalid(f"a query can include up to {MAX_LOG_GROUPS} log groups")
+            raise invalid(f"a query can include up to {MAX_LOG_GROUPS} log groups")
         resolved = []
         for name in names:
             if given[0] == "logGroupIdentifiers" and name.startswith("arn:"):
                 # arn:aws:logs:REGION:ACCOUNT:log-group:NAME (an ARN may not end in *)
                 if name.endswith("*"):
-                    raise _invalid("a log group ARN in logGroupIdentifiers cannot end with *")
+                    raise invalid("a log group ARN in logGroupIdentifiers cannot end with *")
                 parts = name.split(":", 6)
                 if len(parts) < 7 or parts[5] != "log-group":
-                    raise _invalid(f"{name} is not a log group ARN")
+                    raise invalid(f"{name} is not a log group ARN")
                 if parts[4] != store.account_id or parts[3] != store.region:
-                    raise _BadRequest(
+                    raise BadRequest(
                         "ResourceNotFoundException", f"Log group {name} does not exist"
                     )
                 name = parts[6]
             if store.group(name) is None:
-                raise _BadRequest("ResourceNotFoundException", f"Log group '{name}' does not exist")
+                raise BadRequest("ResourceNotFoundException", f"Log group '{name}' does not exist")
             resolved.append(name)
         return list(dict.fromkeys(resolved))
 
@@ -230,11 +197,11 @@ class LogsInsightsApi:
     def _query(self, body: dict[str, Any]) -> _Query:
         query_id = body.get("queryId")
         if not isinstance(query_id, str) or not query_id:
-            raise _invalid("queryId is required")
+            raise invalid("queryId is required")
         with self._lock:
             query = self._queries.get(query_id)
         if query is None:
-            raise _BadRequest("ResourceNotFoundException", f"Query {query_id} does not exist")
+            raise BadRequest("ResourceNotFoundException", f"Query {query_id} does not exist")
         return query
 
     def _GetQueryResults(self, body: dict[str, Any], call: AwsCall) -> Response:
@@ -270,10 +237,10 @@ class LogsInsightsApi:
             "Timeout",
             "Unknown",
         }:
-            raise _invalid(f"status {status!r} is not a query status")
+            raise invalid(f"status {status!r} is not a query status")
         max_results = body.get("maxResults", MAX_DESCRIBE_RESULTS)
         if not isinstance(max_results, int) or not 1 <= max_results <= MAX_DESCRIBE_RESULTS:
-            raise _invalid(f"maxResults must be between 1 and {MAX_DESCRIBE_RESULTS}")
+            raise invalid(f"maxResults must be between 1 and {MAX_DESCRIBE_RESULTS}")
         with self._lock:
             queries = sorted(self._queries.values(), key=lambda q: q.create_time, reverse=True)
         account, region = account_and_region(call.request.headers)
@@ -288,7 +255,7 @@ class LogsInsightsApi:
         token = body.get("nextToken")
         if token is not None:
             if not isinstance(token, str) or not token.isdigit():
-                raise _invalid("nextToken is not valid")
+                raise invalid("nextToken is not valid")
             start = int(token)
         page = queries[start : start + max_results]
         document: dict[str, Any] = {"queries": [query.describe() for query in page]}
@@ -299,14 +266,14 @@ class LogsInsightsApi:
     def _GetLogRecord(self, body: dict[str, Any], call: AwsCall) -> Response:
         ptr = body.get("logRecordPointer")
         if not isinstance(ptr, str) or not ptr:
-            raise _invalid("logRecordPointer is required")
+            raise invalid("logRecordPointer is required")
         where = read_pointer(ptr)
         if where is None:
-            raise _invalid("logRecordPointer is not a pointer a query returned")
+            raise invalid("logRecordPointer is not a pointer a query returned")
         store = LogsStore(*account_and_region(call.request.headers))
         record = store.event(*where)
         if record is None:
-            raise _BadRequest("ResourceNotFoundException", "the log record does not exist")
+            raise BadRequest("ResourceNotFoundException", "the log record does not exist")
         fields = record.all_fields()
         # GetLogRecord gives times as epoch milliseconds, not formatted.
         fields["@timestamp"] = str(record.timestamp)
